@@ -1,0 +1,83 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "botflow-appliance",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "botflow", targets: ["botflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries: OpenSSL libcrypto (PBKDF2, AES-256-CBC) through a one-header shim.
+        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // Domain values: ids, timestamps, JSON, errors, settings, clock.
+        .target(name: "BotFlowCore", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Collections", package: "swift-collections"),
+        ]),
+        // The numbered SQL migrations of schema/, embedded in the binary.
+        .target(name: "BotFlowSchema", path: "schema", exclude: ["README.md"],
+                resources: [.embedInCode("001_core.sql")]),
+        // Seed data (templates, marketplace catalogue), embedded in the binary.
+        .target(name: "BotFlowSeed", resources: [
+            .embedInCode("Resources/templates.json"),
+            .embedInCode("Resources/marketplace.json"),
+        ]),
+        // SQLite through GRDB: pool, pragmas, migrations, repositories.
+        .target(name: "BotFlowStorage", dependencies: [
+            "BotFlowCore", "BotFlowSchema",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // JWT, password hashing, credential envelopes, constant-time comparison.
+        .target(name: "BotFlowSecurity", dependencies: [
+            "BotFlowCore", "CLibCrypto",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
+        // Business rules: auth, organizations, WhatsApp accounts, bots, templates.
+        .target(name: "BotFlowDomain", dependencies: [
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowSeed",
+        ]),
+        // The HTTP application: middleware chain, controllers, DTO encoding.
+        .target(name: "BotFlowAPI", dependencies: [
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "botflow", dependencies: [
+            "BotFlowAPI", "BotFlowStorage", "BotFlowCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Shared test fixtures: temp data dirs, app builder, HTTP helpers.
+        .target(name: "BotFlowTestSupport", dependencies: [
+            "BotFlowAPI", "BotFlowCore", "BotFlowStorage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], path: "Tests/BotFlowTestSupport"),
+        .testTarget(name: "BotFlowCoreTests", dependencies: ["BotFlowCore"]),
+        .testTarget(name: "BotFlowStorageTests", dependencies: ["BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
+        .testTarget(name: "BotFlowSecurityTests", dependencies: ["BotFlowSecurity", "BotFlowCore"]),
+        .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
+        .testTarget(name: "BotFlowAPITests", dependencies: [
+            "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ]
+)

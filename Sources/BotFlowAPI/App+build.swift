@@ -1,0 +1,67 @@
+import BotFlowCore
+import BotFlowDomain
+import BotFlowSecurity
+import BotFlowStorage
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Everything the HTTP layer is built from; created once at startup by `Appliance.start`.
+public struct AppDependencies: Sendable {
+    public let settings: Settings
+    public let database: AppDatabase
+    public let domain: DomainContext
+    public let clock: any AppClock
+    public let logger: Logger
+    public let startedAt: Double
+}
+
+/// Builds the Hummingbird application: router, middleware and background services.
+public func buildApplication(_ deps: AppDependencies) -> some ApplicationProtocol {
+    let router = buildRouter(deps)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(deps.settings.host, port: deps.settings.port), serverName: nil),
+        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger)],
+        logger: deps.logger)
+}
+
+/// The router with every route of api.md §3 that exists so far, behind the middleware chain of behaviour §2.
+public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
+    let settings = deps.settings
+    let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
+    router.add(middleware: RequestLifecycleMiddleware(
+        securityHeaders: SecurityHeaders.fields(frontendURL: settings.frontendURL), logger: deps.logger))
+
+    let body = JSONBodyReader(limit: settings.bodyLimitBytes)
+    let auth = AuthService(deps.domain)
+    let authenticated = router.group().add(middleware: AuthMiddleware(auth: auth))
+    let optionalAuth = router.group().add(middleware: AuthMiddleware(auth: auth, optional: true))
+    let base = settings.effectivePublicBaseURL
+
+    HealthController(settings: settings, clock: deps.clock, startedAt: deps.startedAt).addRoutes(to: router)
+    AuthController(auth: auth, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
+    OrganizationController(organizations: OrganizationService(deps.domain), body: body).addRoutes(to: authenticated)
+    WhatsAppController(accounts: WhatsAppAccountService(deps.domain), body: body, publicBaseURL: base).addRoutes(to: authenticated)
+    BotController(bots: BotService(deps.domain), body: body).addRoutes(to: authenticated)
+    TemplateController(templates: TemplateService(deps.domain), body: body)
+        .addRoutes(public: router, optionalAuth: optionalAuth, authenticated: authenticated)
+    return router
+}
+
+/// Checkpoints the WAL when the server shuts down gracefully (behaviour §1.3).
+struct DatabaseShutdownService: Service {
+    let database: AppDatabase
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try database.checkpoint()
+            logger.info("database checkpointed")
+        } catch {
+            logger.error("checkpoint failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import BotFlowCore
+import BotFlowDomain
+import BotFlowSecurity
+import BotFlowStorage
+import Foundation
+import Logging
+
+/// Startup of behaviour §1.3 steps 1–3: data directory, secrets, database and migrations, seeding.
+public enum Appliance {
+    /// Prepares everything the application needs. Throws `ConfigurationError` for refused configuration.
+    public static func prepare(settings input: Settings, clock: any AppClock = SystemClock(), logger: Logger,
+                               passwordIterations: Int = PasswordHasher.minimumIterations) async throws -> AppDependencies {
+        let startedAt = monotonicSeconds()
+        var settings = input
+        try settings.validate()
+        try createDataDirectory(settings.dataDirectory)
+        if settings.jwtSecret == nil {
+            settings.jwtSecret = try SecretFiles.loadOrCreate(directory: settings.dataDirectory, name: "jwt.secret")
+        }
+        if settings.serverSecret == nil {
+            settings.serverSecret = try SecretFiles.loadOrCreate(directory: settings.dataDirectory, name: "server.secret")
+        }
+        if settings.backupEncryptionKey == nil {
+            settings.backupEncryptionKey = try SecretFiles.loadOrCreate(directory: settings.dataDirectory, name: "backup.key")
+        }
+        try settings.validate()
+
+        let database = try AppDatabase(path: settings.databasePath, logger: logger)
+        let seeded = try await Seeder.run(database, clock: clock)
+        if seeded.templatesInserted + seeded.marketplaceInserted > 0 {
+            logger.info("seeded", metadata: ["templates": "\(seeded.templatesInserted)", "marketplace": "\(seeded.marketplaceInserted)"])
+        }
+        let tokens = await TokenService(secret: settings.jwtSecret!, ttlSeconds: settings.jwtTTLSeconds, clock: clock)
+        let domain = DomainContext(
+            database: database, clock: clock, settings: settings, passwords: PasswordHasher(iterations: passwordIterations),
+            tokens: tokens, credentials: CredentialCipher(serverSecret: settings.serverSecret!))
+        return AppDependencies(settings: settings, database: database, domain: domain, clock: clock, logger: logger, startedAt: startedAt)
+    }
+
+    /// Creates the data directory (mode 0700) when missing.
+    public static func createDataDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw ConfigurationError("data directory \(path) exists and is not a directory") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ConfigurationError("cannot create data directory \(path): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import BotFlowCore
+import BotFlowSchema
+import Foundation
+import GRDB
+import Logging
+
+/// The one owner of the SQLite database: opens the pool with the pragmas of data-model §1, applies the embedded
+/// migrations, and hands out read and write access. Every write runs in one transaction.
+public final class AppDatabase: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
+    public init(path: String, logger: Logger = Logger(label: "botflow.db")) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.foreignKeysEnabled = true
+        config.maximumReaderCount = 5
+        config.prepareDatabase { db in
+            // Per-connection settings of data-model §1 (journal_mode is set by DatabasePool itself).
+            try db.execute(sql: "PRAGMA busy_timeout = 5000")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+        }
+        self.path = path
+        self.pool = try DatabasePool(path: path, configuration: config)
+        // DatabasePool switches the writer to WAL *after* prepareDatabase and sets synchronous=NORMAL there;
+        // a committed webhook message must survive power loss, so the writer goes back to FULL.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try migrate(logger: logger)
+    }
+
+    /// Applies every migration not applied yet, each in its own transaction, and records `schema_version`.
+    public func migrate(logger: Logger) throws {
+        var migrator = DatabaseMigrator()
+        for migration in Schema.migrations {
+            migrator.registerMigration(migration.name) { db in
+                try db.execute(sql: migration.sql)
+                try AppMeta.set(db, "schema_version", String(migration.number))
+            }
+        }
+        let appliedBefore = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        try migrator.migrate(pool)
+        try pool.write { db in
+            let now = Timestamp.format(epochMilliseconds: SystemClock().nowMilliseconds())
+            try AppMeta.setIfMissing(db, "instance_id", Identifiers.uuid())
+            try AppMeta.setIfMissing(db, "created_at", now)
+            try AppMeta.set(db, "schema_version", String(Schema.latestVersion))
+        }
+        if appliedBefore.count < Schema.migrations.count {
+            logger.info("database migrated", metadata: ["schema_version": "\(Schema.latestVersion)", "path": "\(path)"])
+        }
+    }
+
+    public func schemaVersion() throws -> Int {
+        try pool.read { db in Int(try AppMeta.get(db, "schema_version") ?? "0") ?? 0 }
+    }
+
+    /// One write transaction. Throwing rolls everything back, so a failed request leaves no row behind.
+    public func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.write(updates)
+    }
+
+    public func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(value)
+    }
+
+    /// Checkpoints the WAL into the main file (at shutdown).
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
+    /// Closes every connection.
+    public func close() throws {
+        try pool.close()
+    }
+}
