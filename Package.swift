@@ -67,16 +67,19 @@ let package = Package(
 
         // Shared test fixtures: temp data dirs, app builder, HTTP helpers.
         .target(name: "BotFlowTestSupport", dependencies: [
-            "BotFlowAPI", "BotFlowCore", "BotFlowStorage",
+            "BotFlowAPI", "BotFlowCore", "BotFlowStorage", "BotFlowSecurity",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/BotFlowTestSupport"),
         .testTarget(name: "BotFlowCoreTests", dependencies: ["BotFlowCore"]),
-        .testTarget(name: "BotFlowStorageTests", dependencies: ["BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
+        .testTarget(name: "BotFlowStorageTests", dependencies: [
+            "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "BotFlowSecurityTests", dependencies: ["BotFlowSecurity", "BotFlowCore"]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
         .testTarget(name: "BotFlowAPITests", dependencies: [
-            "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport",
+            "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

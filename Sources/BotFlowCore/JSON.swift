@@ -51,6 +51,12 @@ extension JSON {
         return .null
     }
 
+    /// Element access on arrays; `.null` out of range or for anything else.
+    public subscript(index: Int) -> JSON {
+        if case .array(let a) = self, a.indices.contains(index) { return a[index] }
+        return .null
+    }
+
     /// The JSON type name used in validation messages.
     public var typeName: String {
         switch self {
