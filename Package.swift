@@ -73,7 +73,7 @@ let package = Package(
         ], path: "Tests/BotFlowTestSupport"),
         .testTarget(name: "BotFlowCoreTests", dependencies: ["BotFlowCore"]),
         .testTarget(name: "BotFlowStorageTests", dependencies: [
-            "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "BotFlowStorage", "BotFlowCore", "BotFlowDomain", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BotFlowSecurityTests", dependencies: ["BotFlowSecurity", "BotFlowCore"]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
