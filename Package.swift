@@ -77,10 +77,14 @@ let package = Package(
         ]),
         .testTarget(name: "BotFlowSecurityTests", dependencies: ["BotFlowSecurity", "BotFlowCore"]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
+        // Starts the real `botflow serve` binary (built by `swift build --build-tests`).
+        .testTarget(name: "BotFlowEndToEndTests", dependencies: ["botflow"]),
         .testTarget(name: "BotFlowAPITests", dependencies: [
             "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            // Hand-built JWTs (HS512, foreign secrets) for the auth tests.
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

@@ -30,6 +30,9 @@ public enum Appliance {
         if seeded.templatesInserted + seeded.marketplaceInserted > 0 {
             logger.info("seeded", metadata: ["templates": "\(seeded.templatesInserted)", "marketplace": "\(seeded.marketplaceInserted)"])
         }
+        if try await database.read({ db in try UserRepository.count(db) }) == 0 {
+            logger.notice("no users yet: the first account created with POST /api/auth/signup becomes the appliance admin (ADMIN_EMAILS grants admin to more)")
+        }
         let tokens = await TokenService(secret: settings.jwtSecret!, ttlSeconds: settings.jwtTTLSeconds, clock: clock)
         let domain = DomainContext(
             database: database, clock: clock, settings: settings, passwords: PasswordHasher(iterations: passwordIterations),
