@@ -19,14 +19,15 @@ public struct OrganizationService: Sendable {
     /// O2: owners and admins rename the organization or change its slug.
     public func update(_ id: String, body: JSON, identity: Identity) async throws -> OrganizationRecord {
         let orgId = try identity.organizationId()
-        guard id == orgId else { throw Self.notFound }
-        guard identity.role == "owner" || identity.role == "admin" else {
-            throw APIError.forbidden("Only owners and admins can update the organization")
-        }
+        // Validation before tenancy and role (behaviour §2 step 8), as on every other org-scoped write.
         var v = Validator(body)
         let name = v.string("name", min: 2, max: 100)
         let slug = v.string("slug", min: 2, max: 100, matches: Formats.isSlug, patternDescription: "Invalid slug")
         try v.finish()
+        guard id == orgId else { throw Self.notFound }
+        guard identity.role == "owner" || identity.role == "admin" else {
+            throw APIError.forbidden("Only owners and admins can update the organization")
+        }
         let now = ctx.clock.now()
         do {
             return try await ctx.database.write { db in
