@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -27,7 +28,7 @@ let package = Package(
         // Domain values: ids, timestamps, JSON, errors, settings, clock.
         .target(name: "BotFlowCore", dependencies: [
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Collections", package: "swift-collections"),
+            .product(name: "OrderedCollections", package: "swift-collections"),
         ]),
         // The numbered SQL migrations of schema/, embedded in the binary.
         .target(name: "BotFlowSchema", path: "schema", exclude: ["README.md"],
@@ -52,9 +53,24 @@ let package = Package(
         .target(name: "BotFlowDomain", dependencies: [
             "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowSeed",
         ]),
+        // The durable job queue on the `jobs` table: enqueue, claim, retry, dead letters, workers.
+        .target(name: "BotFlowJobs", dependencies: [
+            "BotFlowCore", "BotFlowStorage",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Customer message → reply: provider payloads, durable ingest, reply composition, handoff, outbox, channels.
+        .target(name: "BotFlowMessaging", dependencies: [
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowJobs", "BotFlowDomain",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
-            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain",
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -76,6 +92,13 @@ let package = Package(
             "BotFlowStorage", "BotFlowCore", "BotFlowDomain", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BotFlowSecurityTests", dependencies: ["BotFlowSecurity", "BotFlowCore"]),
+        .testTarget(name: "BotFlowJobsTests", dependencies: [
+            "BotFlowJobs", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "BotFlowMessagingTests", dependencies: [
+            "BotFlowMessaging", "BotFlowSecurity", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
         // Starts the real `botflow serve` binary (built by `swift build --build-tests`).
         .testTarget(name: "BotFlowEndToEndTests", dependencies: ["botflow"]),

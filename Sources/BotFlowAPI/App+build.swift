@@ -1,5 +1,6 @@
 import BotFlowCore
 import BotFlowDomain
+import BotFlowMessaging
 import BotFlowSecurity
 import BotFlowStorage
 import Foundation
@@ -12,6 +13,7 @@ public struct AppDependencies: Sendable {
     public let settings: Settings
     public let database: AppDatabase
     public let domain: DomainContext
+    public let messaging: MessagingRuntime
     public let clock: any AppClock
     public let logger: Logger
     public let startedAt: Double
@@ -23,7 +25,8 @@ public func buildApplication(_ deps: AppDependencies) -> some ApplicationProtoco
     return Application(
         router: router,
         configuration: .init(address: .hostname(deps.settings.host, port: deps.settings.port), serverName: nil),
-        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger)],
+        // Services stop in reverse order: the job workers drain before the database is checkpointed.
+        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs],
         logger: deps.logger)
 }
 
@@ -47,6 +50,10 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     BotController(bots: BotService(deps.domain), body: body).addRoutes(to: authenticated)
     TemplateController(templates: TemplateService(deps.domain), body: body)
         .addRoutes(public: router, optionalAuth: optionalAuth, authenticated: authenticated)
+    ConversationController(conversations: deps.messaging.conversations, body: body).addRoutes(to: authenticated)
+    let webhooks = WebhookService(runtime: deps.messaging, database: deps.database, settings: settings,
+                                  credentials: deps.domain.credentials, logger: deps.logger)
+    WebhookController(webhooks: webhooks, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
     return router
 }
 

@@ -1,5 +1,6 @@
 import BotFlowCore
 import BotFlowDomain
+import BotFlowMessaging
 import BotFlowSecurity
 import BotFlowStorage
 import Foundation
@@ -9,7 +10,8 @@ import Logging
 public enum Appliance {
     /// Prepares everything the application needs. Throws `ConfigurationError` for refused configuration.
     public static func prepare(settings input: Settings, clock: any AppClock = SystemClock(), logger: Logger,
-                               passwordIterations: Int = PasswordHasher.minimumIterations) async throws -> AppDependencies {
+                               passwordIterations: Int = PasswordHasher.minimumIterations,
+                               adapters: ChannelAdapters? = nil) async throws -> AppDependencies {
         let startedAt = monotonicSeconds()
         var settings = input
         try settings.validate()
@@ -37,7 +39,11 @@ public enum Appliance {
         let domain = DomainContext(
             database: database, clock: clock, settings: settings, passwords: PasswordHasher(iterations: passwordIterations),
             tokens: tokens, credentials: CredentialCipher(serverSecret: settings.serverSecret!))
-        return AppDependencies(settings: settings, database: database, domain: domain, clock: clock, logger: logger, startedAt: startedAt)
+        let messaging = MessagingRuntime(database: database, clock: clock, settings: settings, credentials: domain.credentials,
+                                         logger: logger, adapters: adapters)
+        try await messaging.recover(database: database, clock: clock)
+        return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, clock: clock,
+                               logger: logger, startedAt: startedAt)
     }
 
     /// Creates the data directory (mode 0700) when missing.

@@ -1,4 +1,4 @@
-import Collections
+@_exported import OrderedCollections
 
 /// A JSON value that keeps object key order.
 ///

@@ -49,7 +49,7 @@ public struct BotService: Sendable {
             let temperature = m.number("temperature", min: 0, max: 2) ?? 0.7
             return ["provider": .string(provider), "model": .string(model), "temperature": .double(temperature)]
         } ?? Self.defaultModelConfig
-        let accountId = v.string("whatsapp_account_id", nullable: true)
+        let accountId = v.string("whatsapp_account_id", nullable: true, format: .uuid)?.lowercased()
         try v.finish()
         guard let templateId, let config else { throw APIError.validation(v.issues) }
 

@@ -13,6 +13,11 @@ enum TemplateDefinition {
                 continue
             }
             var f = Validator(value, path: path)
+            // A definition that is not an object is one issue, not a list of its missing keys.
+            guard f.isValid else {
+                v.absorb(f)
+                continue
+            }
             let type = f.string("type", required: true, oneOf: fieldTypes)
             f.string("label", required: true, min: 1, max: 100)
             f.bool("required")

@@ -398,7 +398,7 @@ import Testing
             #expect(JWT.payload(byDefault.json["token"].stringValue ?? "")["organizationId"].stringValue == a.organizationId)
 
             let chosen = try await client.call(.post, "/api/auth/login", json: [
-                "email": "a@example.com", "password": .string(a.password), "organizationId": .string(b.organizationId.uppercased()),
+                "email": "a@example.com", "password": .string(a.password), "organizationId": .string(b.organizationId),
             ])
             #expect(chosen.status == 200)
             #expect(chosen.json["organization"]["id"].stringValue == b.organizationId)

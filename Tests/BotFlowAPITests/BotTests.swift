@@ -208,6 +208,9 @@ import Testing
                 (["templateId": "faq", "config": ["name": "A", "welcomeMessage": "Hi"], "whatsapp_account_id": 12], [
                     "[\"whatsapp_account_id\"] invalid_type",
                 ]),
+                (["templateId": "faq", "config": ["name": "A", "welcomeMessage": "Hi"], "whatsapp_account_id": "not-a-uuid"], [
+                    "[\"whatsapp_account_id\"] invalid_string",
+                ]),
             ]
             for (body, expected) in cases {
                 let r = try await client.call(.post, "/api/bots", json: body, token: owner.token)
@@ -268,6 +271,23 @@ import Testing
                 #expect(r.status == 401)
                 #expect(r.json == unauthorized)
             }
+            // A token without an organization cannot use org-scoped routes.
+            let owner = try await client.signup()
+            let noOrg = try await app.token(userId: owner.userId, email: owner.email, organizationId: nil)
+            let forbidden: JSON = ["error": "Forbidden", "message": "No organization in token"]
+            let scoped = [
+                try await client.call(.get, "/api/bots", token: noOrg),
+                try await client.call(.post, "/api/bots", json: ["templateId": "faq", "config": ["name": "A", "welcomeMessage": "Hi"]], token: noOrg),
+                try await client.call(.get, "/api/bots/x", token: noOrg),
+                try await client.call(.patch, "/api/bots/x", json: ["name": "X"], token: noOrg),
+                try await client.call(.delete, "/api/bots/x", token: noOrg),
+            ]
+            for r in scoped {
+                #expect(r.status == 403)
+                #expect(r.json == forbidden)
+            }
+            let count = try await rowCount(app, "bots")
+            #expect(count == 0)
         }
     }
 

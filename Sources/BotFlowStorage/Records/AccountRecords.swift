@@ -13,7 +13,7 @@ public struct UserRecord: Sendable {
     public var createdAt: String
     public var updatedAt: String
 
-    init(row: Row) {
+    public init(row: Row) {
         id = row["id"]; email = row["email"]; passwordHash = row["password_hash"]; fullName = row["full_name"]
         isAdmin = row.bool("is_admin"); lastLoginAt = row["last_login_at"]
         createdAt = row["created_at"]; updatedAt = row["updated_at"]
@@ -34,7 +34,7 @@ public struct OrganizationRecord: Sendable {
     /// Phone numbers of the organization's WhatsApp accounts, oldest first (computed, not stored).
     public var whatsappNumbers: [String] = []
 
-    init(row: Row) {
+    public init(row: Row) {
         id = row["id"]; name = row["name"]; slug = row["slug"]; plan = row["plan"]
         subscriptionStatus = row["subscription_status"]; subscriptionEndsAt = row["subscription_ends_at"]
         stripeCustomerId = row["stripe_customer_id"]; stripeSubscriptionId = row["stripe_subscription_id"]
@@ -48,7 +48,7 @@ public struct MembershipRecord: Sendable {
     public var userId: String
     public var role: String
 
-    init(row: Row) {
+    public init(row: Row) {
         id = row["id"]; organizationId = row["organization_id"]; userId = row["user_id"]; role = row["role"]
     }
 }
@@ -73,7 +73,7 @@ public struct WhatsAppAccountRecord: Sendable {
     public var createdAt: String
     public var updatedAt: String
 
-    init(row: Row) {
+    public init(row: Row) {
         id = row["id"]; organizationId = row["organization_id"]; provider = row["provider"]
         phoneNumber = row["phone_number"]; displayName = row["display_name"]; status = row["status"]
         birdChannelId = row["bird_channel_id"]; birdWorkspaceId = row["bird_workspace_id"]

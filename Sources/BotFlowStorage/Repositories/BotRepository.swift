@@ -68,3 +68,9 @@ public enum WorkflowVersionRepository {
             ])
     }
 }
+
+extension WorkflowVersionRepository {
+    public static func find(_ db: Database, id: String) throws -> WorkflowVersionRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bot_workflows WHERE id = ?"), arguments: [id]).map(WorkflowVersionRecord.init)
+    }
+}

@@ -88,3 +88,17 @@ public enum WhatsAppAccountRepository {
             ])
     }
 }
+
+extension WhatsAppAccountRepository {
+    /// Webhook routing by a provider key column (`id`, `phone_number`, `bird_channel_id`, `phone_number_id`; all unique).
+    public static func findBy(_ db: Database, column: String, value: String) throws -> WhatsAppAccountRecord? {
+        precondition(["id", "phone_number", "bird_channel_id", "phone_number_id"].contains(column))
+        return try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE \(column) = ?"), arguments: [value])
+            .map(WhatsAppAccountRecord.init)
+    }
+
+    /// Internal lookup by id for jobs.
+    public static func find(_ db: Database, id: String) throws -> WhatsAppAccountRecord? {
+        try findBy(db, column: "id", value: id)
+    }
+}

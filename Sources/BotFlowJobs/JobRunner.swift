@@ -1,0 +1,171 @@
+import BotFlowCore
+import BotFlowStorage
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The worker pool (behaviour §6.4): `JOB_CONCURRENCY` slots, woken on enqueue and polling every second, with a
+/// stale-lock sweeper and hourly retention cleanup. Graceful shutdown stops claiming and waits up to 10 s.
+public final class JobRunner: Service, Sendable {
+    public struct Options: Sendable {
+        public var concurrency = 5
+        public var backoffBaseSeconds = 5
+        public var lockTimeoutSeconds = 300
+        public var pollInterval: Duration = .seconds(1)
+        public var shutdownGrace: Duration = .seconds(10)
+        public init() {}
+    }
+
+    enum Event: Sendable { case wake, finished, tick, stop }
+
+    let database: AppDatabase
+    let clock: any AppClock
+    let options: Options
+    let logger: Logger
+    let handlers: [JobType: any JobHandler]
+    let onDead: @Sendable (ClaimedJob, String) -> Void
+    private let events: AsyncStream<Event>
+    private let continuation: AsyncStream<Event>.Continuation
+    /// Seconds-since-start of the last loop turn, for the health check's heartbeat.
+    public let heartbeat = Atomic<Int64>(0)
+
+    public init(database: AppDatabase, clock: any AppClock, options: Options, logger: Logger, handlers: [JobType: any JobHandler],
+                onDead: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
+        self.database = database; self.clock = clock; self.options = options; self.logger = logger
+        self.handlers = handlers; self.onDead = onDead
+        (events, continuation) = AsyncStream.makeStream(of: Event.self)
+    }
+
+    /// Handlers and request code call this after committing new jobs.
+    public func wake() { continuation.yield(.wake) }
+
+    public var environment: JobEnvironment {
+        JobEnvironment(database: database, clock: clock, wakeWorkers: { [continuation] in continuation.yield(.wake) })
+    }
+
+    /// Startup recovery of behaviour §1.3 step 4 (run before the workers start).
+    public func recover() async throws {
+        let now = clock.now()
+        let recovered = try await database.write { db in try JobQueue.recoverInterrupted(db, now: now) }
+        if recovered > 0 { logger.info("recovered interrupted jobs", metadata: ["count": "\(recovered)"]) }
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            self.continuation.yield(.stop)
+        }
+    }
+
+    private func loop() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { [continuation, options] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: options.pollInterval)
+                    continuation.yield(.tick)
+                }
+            }
+            var running = 0
+            var stopping = false
+            var stopDeadline = ContinuousClock.now
+            var ticksSinceSweep = 0
+            for await event in events {
+                heartbeat.store(Int64(monotonicSeconds()), ordering: .relaxed)
+                switch event {
+                case .finished: running -= 1
+                case .stop:
+                    stopping = true
+                    stopDeadline = ContinuousClock.now.advanced(by: options.shutdownGrace)
+                case .tick:
+                    ticksSinceSweep += 1
+                    if ticksSinceSweep >= 30 { ticksSinceSweep = 0; await maintenance() }
+                case .wake: break
+                }
+                if stopping {
+                    if running == 0 || ContinuousClock.now >= stopDeadline { break }
+                    continue
+                }
+                let free = options.concurrency - running
+                guard free > 0 else { continue }
+                let jobs = await claim(free)
+                for job in jobs {
+                    running += 1
+                    group.addTask { [continuation] in
+                        await self.execute(job)
+                        continuation.yield(.finished)
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func claim(_ limit: Int) async -> [ClaimedJob] {
+        let now = clock.now()
+        do {
+            return try await database.write { db in try JobQueue.claim(db, limit: limit, now: now) }
+        } catch {
+            logger.error("job claim failed", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
+    func execute(_ job: ClaimedJob) async {
+        let started = monotonicSeconds()
+        guard let handler = handlers[job.type] else {
+            await record(job, error: "no handler for job type \(job.type.rawValue)", retryable: false, handler: nil)
+            return
+        }
+        do {
+            try await handler.run(job, environment)
+            logger.debug("job succeeded", metadata: [
+                "job_id": "\(job.id)", "type": "\(job.type.rawValue)", "attempt": "\(job.attempts)",
+                "duration_ms": "\(Int((monotonicSeconds() - started) * 1000))",
+            ])
+        } catch is JobLockLost {
+            logger.warning("job lock lost", metadata: ["job_id": "\(job.id)", "type": "\(job.type.rawValue)"])
+        } catch let failure as JobFailure {
+            await record(job, error: failure.message, retryable: failure.retryable, handler: handler)
+        } catch {
+            await record(job, error: String(describing: error), retryable: true, handler: handler)
+        }
+    }
+
+    private func record(_ job: ClaimedJob, error: String, retryable: Bool, handler: (any JobHandler)?) async {
+        let nowMs = clock.nowMilliseconds()
+        let backoff = JobQueue.backoff(attempt: job.attempts, baseSeconds: options.backoffBaseSeconds)
+        do {
+            let result = try await database.write { db -> JobQueue.FailureResult in
+                let result = try JobQueue.fail(db, job, error: error, retryable: retryable, backoffSeconds: backoff, nowMilliseconds: nowMs)
+                if result == .dead { try handler?.died(job, error: error, db: db, now: Timestamp.format(epochMilliseconds: nowMs)) }
+                return result
+            }
+            logger.warning("job failed", metadata: [
+                "job_id": "\(job.id)", "type": "\(job.type.rawValue)", "attempt": "\(job.attempts)", "error": "\(error)",
+                "outcome": "\(result)",
+            ])
+            if result == .dead { onDead(job, error) }
+        } catch {
+            logger.error("recording a job failure failed", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Every 30 s: fail stale locks; the hourly retention cleanup piggybacks on it.
+    private func maintenance() async {
+        let nowMs = clock.nowMilliseconds()
+        do {
+            let swept = try await database.write { [options] db in
+                let swept = try JobQueue.sweepStale(db, lockTimeoutSeconds: options.lockTimeoutSeconds,
+                                                    backoffBaseSeconds: options.backoffBaseSeconds, nowMilliseconds: nowMs)
+                if nowMs / 3_600_000 != (nowMs - 30_000) / 3_600_000 { try JobQueue.cleanup(db, nowMilliseconds: nowMs) }
+                return swept
+            }
+            if !swept.isEmpty { logger.warning("stale job locks failed", metadata: ["jobs": "\(swept)"]) }
+        } catch {
+            logger.error("job maintenance failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import BotFlowCore
+
+/// One knowledge hit for the reply pipeline.
+public struct KnowledgeHit: Sendable, Equatable {
+    public var content: String
+    public var similarity: Double
+    public init(content: String, similarity: Double) { self.content = content; self.similarity = similarity }
+}
+
+/// The knowledge stage's view of the knowledge base (behaviour §6.5 stage 4). The Knowledge issue provides the real
+/// search; until then `NoKnowledge` answers that no bot has vectors.
+public protocol KnowledgeSearching: Sendable {
+    /// True when the bot has vectors of the current embedding model.
+    func hasKnowledge(botId: String) async throws -> Bool
+    /// Chunks with similarity strictly greater than `threshold`, best first, at most `limit`.
+    func search(botId: String, query: String, limit: Int, threshold: Double) async throws -> [KnowledgeHit]
+}
+
+public struct NoKnowledge: KnowledgeSearching {
+    public init() {}
+    public func hasKnowledge(botId: String) async throws -> Bool { false }
+    public func search(botId: String, query: String, limit: Int, threshold: Double) async throws -> [KnowledgeHit] { [] }
+}
+
+enum KnowledgeExcerpt {
+    /// The best hit's excerpt (behaviour §6.5 stage 4): first 1000 characters, cut after the last `.`, `!`, `?` or
+    /// newline within them when that position is beyond 200, otherwise cut at 1000 and `…` added.
+    static func excerpt(_ content: String) -> String {
+        let chars = Array(content)
+        guard chars.count > 1000 else { return content }
+        let head = Array(chars[..<1000])
+        if let cut = head.lastIndex(where: { $0 == "." || $0 == "!" || $0 == "?" || $0 == "\n" }), cut + 1 > 200 {
+            return String(head[...cut])
+        }
+        return String(head) + "…"
+    }
+}

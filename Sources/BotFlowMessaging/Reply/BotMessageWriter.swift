@@ -1,0 +1,107 @@
+import BotFlowCore
+import BotFlowJobs
+import BotFlowStorage
+import GRDB
+
+/// Stores outbound messages with their outbox row and `deliver` job (behaviour §6.5 Finish, §6.7), and applies
+/// handoffs (§6.6). Shared by the reply job, workflow resumes and agent replies.
+enum OutboundWriter {
+    /// Inserts one outbound message + outbox row + deliver job; returns the message id.
+    static func insert(_ db: Database, conversation: ConversationRecord, account: WhatsAppAccountRecord, text: String,
+                       sentBy: String, sentByUserId: String? = nil, inReplyTo: String? = nil, responseTimeMs: Int? = nil,
+                       metadata: JSON = [:], now: String) throws -> String {
+        var row = MessageRepository.NewMessage(conversationId: conversation.id, organizationId: conversation.organizationId,
+                                               whatsappAccountId: account.id, direction: "outbound", status: "queued",
+                                               content: text, createdAt: now)
+        row.sentBy = sentBy
+        row.sentByUserId = sentByUserId
+        row.inReplyTo = inReplyTo
+        row.responseTimeMs = responseTimeMs
+        row.metadata = metadata
+        try MessageRepository.insert(db, row)
+        let outboxId = Identifiers.uuid()
+        try MessageRepository.insertOutbox(db, id: outboxId, messageId: row.id, accountId: account.id, channel: account.provider,
+                                           recipient: conversation.customerPhone, now: now)
+        try JobQueue.enqueue(db, JobSpec(type: .deliver, payload: ["outbox_id": .string(outboxId)], serialKey: "deliver:\(conversation.id)",
+                                         dedupeKey: "deliver:\(outboxId)", organizationId: conversation.organizationId), now: now)
+        return row.id
+    }
+
+    /// The effect of a handoff: `handed_off`, the request time and reason, and a waiting execution cancelled.
+    static func handOff(_ conversation: inout ConversationRecord, reason: String?, db: Database, now: String) throws {
+        conversation.status = "handed_off"
+        if let reason {
+            var metadata = conversation.metadata.objectValue ?? [:]
+            metadata["handoff_requested_at"] = .string(now)
+            metadata["handoff_reason"] = .string(reason)
+            conversation.metadata = .object(metadata)
+        }
+        try ExecutionRepository.cancelOpen(db, conversationId: conversation.id, now: now)
+    }
+}
+
+/// The Finish step of behaviour §6.5: everything a reply changes, in the reply job's transaction.
+enum ReplyFinisher {
+    static func commit(_ db: Database, input: ReplyInput, plan: ReplyPlan, processingMs: Int, costPer1K: Double, now: String) throws -> [String] {
+        // The conversation may have been handed to an agent while the reply was composed: then the bot stays silent.
+        guard var conversation = try ConversationRepository.find(db, id: input.conversation.id), conversation.status == "active" else {
+            return []
+        }
+        let text = (input.inbound.content ?? "").trimmingWhitespace()
+        var plan = plan
+        if plan.handoffReason == nil, !plan.messages.isEmpty,
+            let conditions = input.bot.config["conversation_flow"]["handoffConditions"].arrayValue?.compactMap(\.stringValue),
+            let fired = HandoffRules.firedCondition(conditions: conditions, customerText: text,
+                                                    botReply: plan.messages.last?.text ?? "", replyIsLLM: plan.replyIsLLM)
+        {
+            plan.handoffReason = "condition:\(fired)"
+        }
+        let needsHandoff = plan.handoffReason != nil
+        var ids: [String] = []
+        let inboundMs = Timestamp.parse(input.inbound.createdAt) ?? 0
+        let nowMs = Timestamp.parse(now) ?? inboundMs
+        for (index, emitted) in plan.messages.enumerated() {
+            var metadata: JSONObject = ["reply_source": .string(emitted.source)]
+            if let intent = emitted.intent { metadata["intent"] = .string(intent) }
+            if let version = emitted.workflowVersion { metadata["workflow_version"] = .int(version) }
+            metadata["knowledge_searched"] = .bool(plan.knowledgeSearched)
+            metadata["knowledge_used"] = .bool(plan.knowledgeUsed && emitted.source != "welcome")
+            metadata["knowledge_results_count"] = .int(plan.knowledgeResultsCount)
+            metadata["tokens_used"] = .int(emitted.source == "llm" ? plan.tokensUsed : 0)
+            metadata["processing_time_ms"] = .int(processingMs)
+            metadata["needs_handoff"] = .bool(needsHandoff)
+            ids.append(try OutboundWriter.insert(
+                db, conversation: conversation, account: input.account, text: OutgoingText.clean(emitted.text), sentBy: "bot",
+                inReplyTo: input.inbound.id, responseTimeMs: index == 0 ? Int(max(0, nowMs - inboundMs)) : nil,
+                metadata: .object(metadata), now: now))
+        }
+        if var execution = plan.execution {
+            if needsHandoff, execution.status == "waiting" || execution.status == "running" {
+                execution.status = "cancelled"
+                execution.finishedAt = now
+            }
+            try ExecutionRepository.save(db, execution, now: now)
+            if execution.status == "waiting", let job = plan.resumeJob { try JobQueue.enqueue(db, job, now: now) }
+        }
+        if needsHandoff { try OutboundWriter.handOff(&conversation, reason: plan.handoffReason, db: db, now: now) }
+        if plan.resolveAfterSending, !needsHandoff {
+            conversation.status = "resolved"
+            conversation.endedAt = now
+        }
+        if !ids.isEmpty { conversation.lastMessageAt = now }
+        conversation.updatedAt = now
+        try ConversationRepository.save(db, conversation)
+
+        let previous = input.context
+        let context: JSON = [
+            "last_message": .string(text), "last_response": .string(plan.messages.last.map { OutgoingText.clean($0.text) }),
+            "message_count": .int((previous["message_count"].integerValue ?? 0) + 1),
+            "last_intent": plan.lastIntent.map(JSON.string) ?? previous["last_intent"],
+            "handoff_requested": .bool(needsHandoff || previous["handoff_requested"] == true),
+            "knowledge_used": .bool(plan.knowledgeUsed), "variables": .object(plan.conversationVariables),
+        ]
+        try ConversationRepository.saveContext(db, conversationId: conversation.id, data: context, now: now)
+        try ConversationMetrics.recompute(db, conversationId: conversation.id, costPer1KTokens: costPer1K, now: now)
+        return ids
+    }
+}
