@@ -22,10 +22,12 @@ public enum JobQueue {
 
     /// Claims up to `limit` runnable jobs: the oldest due ones whose serial key has no running job and no older
     /// unfinished job (a future-dated `queued` job, such as a question timeout, does not block).
+    /// The scan walks I-49 in `run_at` order (rowid = insertion order breaks ties) so LIMIT stops it early; left to
+    /// itself the planner picks I-52 and sorts every queued job (40 ms at 12k queued jobs instead of 0.7 ms).
     public static func claim(_ db: Database, limit: Int, now: String) throws -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         let candidates = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT j.rowid AS rid, j.* FROM jobs j
+            SELECT j.rowid AS rid, j.* FROM jobs j INDEXED BY idx_jobs_runnable
             WHERE j.state IN ('queued','retrying') AND j.run_at <= ?1
               AND (j.serial_key IS NULL OR NOT EXISTS (
                     SELECT 1 FROM jobs o
@@ -34,7 +36,7 @@ public enum JobQueue {
                       AND (o.state = 'running'
                            OR ((o.created_at < j.created_at OR (o.created_at = j.created_at AND o.rowid < j.rowid))
                                AND NOT (o.state = 'queued' AND o.run_at > ?1)))))
-            ORDER BY j.run_at, j.created_at, j.rowid
+            ORDER BY j.run_at, j.rowid
             LIMIT ?2
             """), arguments: [now, limit * 4])
         var claimed: [ClaimedJob] = []
@@ -90,19 +92,27 @@ public enum JobQueue {
     }
 
     /// Startup recovery (behaviour §1.3 step 4): interrupted jobs become `retrying`, due now (the attempt counts).
+    /// Jobs that had no attempt left go to `dead`; `onDead` runs for each of them in the same transaction.
     @discardableResult
-    public static func recoverInterrupted(_ db: Database, now: String) throws -> Int {
+    public static func recoverInterrupted(_ db: Database, now: String, onDead: (ClaimedJob, String) throws -> Void = { _, _ in }) throws -> Int {
+        let dying = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = 'running' AND attempts >= max_attempts").map { row in
+            ClaimedJob(copy: ClaimedJob(row: row, lockToken: ""), attempts: row["attempts"])
+        }
         try db.execute(sql: """
             UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'retrying' END,
                 finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END,
                 run_at = ?, locked_at = NULL, lock_token = NULL, last_error = coalesce(last_error, 'interrupted'), updated_at = ?
             WHERE state = 'running'
             """, arguments: [now, now, now])
-        return db.changesCount
+        let count = db.changesCount
+        for job in dying { try onDead(job, "interrupted") }
+        return count
     }
 
-    /// Fails `running` jobs whose lock is older than the timeout (attempt counted). Returns the jobs it failed.
-    public static func sweepStale(_ db: Database, lockTimeoutSeconds: Int, backoffBaseSeconds: Int, nowMilliseconds: Int64) throws -> [String] {
+    /// Fails `running` jobs whose lock is older than the timeout (attempt counted). Returns the jobs it failed;
+    /// `onDead` runs (in the same transaction) for each one that had no attempt left.
+    public static func sweepStale(_ db: Database, lockTimeoutSeconds: Int, backoffBaseSeconds: Int, nowMilliseconds: Int64,
+                                  onDead: (ClaimedJob, String) throws -> Void = { _, _ in }) throws -> [String] {
         let cutoff = Timestamp.format(epochMilliseconds: nowMilliseconds - Int64(lockTimeoutSeconds) * 1000)
         let rows = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = 'running' AND locked_at < ?", arguments: [cutoff])
         var failed: [String] = []
@@ -110,8 +120,9 @@ public enum JobQueue {
             let job = ClaimedJob(row: row, lockToken: row["lock_token"] ?? "")
             // `attempts` was already counted at claim time.
             let held = ClaimedJob(copy: job, attempts: job.attempts - 1)
-            _ = try fail(db, held, error: "lock timeout", retryable: true,
-                         backoffSeconds: backoff(attempt: held.attempts, baseSeconds: backoffBaseSeconds), nowMilliseconds: nowMilliseconds)
+            let result = try fail(db, held, error: "lock timeout", retryable: true,
+                                  backoffSeconds: backoff(attempt: held.attempts, baseSeconds: backoffBaseSeconds), nowMilliseconds: nowMilliseconds)
+            if result == .dead { try onDead(held, "lock timeout") }
             failed.append(job.id)
         }
         return failed

@@ -48,7 +48,16 @@ public final class JobRunner: Service, Sendable {
     /// Startup recovery of behaviour §1.3 step 4 (run before the workers start).
     public func recover() async throws {
         let now = clock.now()
-        let recovered = try await database.write { db in try JobQueue.recoverInterrupted(db, now: now) }
+        let (recovered, dead) = try await database.write { [handlers] db -> (Int, [(ClaimedJob, String)]) in
+            var dead: [(ClaimedJob, String)] = []
+            let count = try JobQueue.recoverInterrupted(db, now: now) { job, error in
+                // A dead job gets the same treatment as any other (e.g. a reply job flags its message, §6.4).
+                try handlers[job.type]?.died(job, error: error, db: db, now: now)
+                dead.append((job, error))
+            }
+            return (count, dead)
+        }
+        for (job, error) in dead { onDead(job, error) }
         if recovered > 0 { logger.info("recovered interrupted jobs", metadata: ["count": "\(recovered)"]) }
     }
 
@@ -90,6 +99,9 @@ public final class JobRunner: Service, Sendable {
                 }
                 let free = options.concurrency - running
                 guard free > 0 else { continue }
+                // A claim is a write transaction (one fsync): after a job finishes, wait until a quarter of the slots
+                // are free so claims come in batches instead of one per finished job.
+                if case .finished = event, running > 0, free < max(1, options.concurrency / 4) { continue }
                 let jobs = await claim(free)
                 for job in jobs {
                     running += 1
@@ -157,12 +169,18 @@ public final class JobRunner: Service, Sendable {
     private func maintenance() async {
         let nowMs = clock.nowMilliseconds()
         do {
-            let swept = try await database.write { [options] db in
+            let (swept, dead) = try await database.write { [options, handlers] db -> ([String], [(ClaimedJob, String)]) in
+                var dead: [(ClaimedJob, String)] = []
                 let swept = try JobQueue.sweepStale(db, lockTimeoutSeconds: options.lockTimeoutSeconds,
-                                                    backoffBaseSeconds: options.backoffBaseSeconds, nowMilliseconds: nowMs)
+                                                    backoffBaseSeconds: options.backoffBaseSeconds, nowMilliseconds: nowMs) { job, error in
+                    // A job swept to `dead` is handled like one that died in a worker (reply → `reply_failed`, §6.4).
+                    try handlers[job.type]?.died(job, error: error, db: db, now: Timestamp.format(epochMilliseconds: nowMs))
+                    dead.append((job, error))
+                }
                 if nowMs / 3_600_000 != (nowMs - 30_000) / 3_600_000 { try JobQueue.cleanup(db, nowMilliseconds: nowMs) }
-                return swept
+                return (swept, dead)
             }
+            for (job, error) in dead { onDead(job, error) }
             if !swept.isEmpty { logger.warning("stale job locks failed", metadata: ["jobs": "\(swept)"]) }
         } catch {
             logger.error("job maintenance failed", metadata: ["error": "\(error)"])

@@ -35,11 +35,9 @@ public final class MessagingRuntime: Sendable {
         ]
         let jobs = JobRunner(database: database, clock: clock, options: options, logger: logger, handlers: handlers)
         self.jobs = jobs
-        ingestor = InboundIngestor(database: database, clock: clock, logger: logger) { stored in
+        ingestor = InboundIngestor(database: database, clock: clock, logger: logger) { s in
             jobs.wake()
-            for s in stored {
-                notify(.messagesStored(organizationId: s.organizationId, conversationId: s.conversationId, messageIds: [s.messageId]))
-            }
+            notify(.messagesStored(organizationId: s.organizationId, conversationId: s.conversationId, messageIds: [s.messageId]))
         }
         statuses = StatusUpdater(database: database, clock: clock, settings: settings)
         conversations = ConversationService(database: database, clock: clock, settings: settings) { event in

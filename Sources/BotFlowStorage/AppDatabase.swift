@@ -9,6 +9,7 @@ import Logging
 public final class AppDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
+    private let groupCommit: GroupCommit
 
     /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
     public init(path: String, logger: Logger = Logger(label: "botflow.db")) throws {
@@ -27,6 +28,7 @@ public final class AppDatabase: Sendable {
         // DatabasePool switches the writer to WAL *after* prepareDatabase and sets synchronous=NORMAL there;
         // a committed webhook message must survive power loss, so the writer goes back to FULL.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        groupCommit = GroupCommit(pool: pool)
         try migrate(logger: logger)
     }
 
@@ -56,9 +58,11 @@ public final class AppDatabase: Sendable {
         try pool.read { db in Int(try AppMeta.get(db, "schema_version") ?? "0") ?? 0 }
     }
 
-    /// One write transaction. Throwing rolls everything back, so a failed request leaves no row behind.
+    /// One write transaction (possibly shared with concurrent writers through group commit, each in its own
+    /// savepoint). Throwing rolls back everything `updates` did, so a failed request leaves no row behind; the call
+    /// returns after the commit.
     public func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await pool.write(updates)
+        try await groupCommit.write(updates)
     }
 
     public func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {

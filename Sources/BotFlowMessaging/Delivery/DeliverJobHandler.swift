@@ -40,8 +40,11 @@ public struct DeliverJobHandler: JobHandler {
         }
         guard let adapter = adapters(outbox.channel) else { throw JobFailure("No adapter for channel \(outbox.channel)", retryable: false) }
 
-        let now = env.clock.now()
-        try await env.database.write { db in try MessageRepository.setOutbox(db, id: outboxId, state: "sending", now: now) }
+        // `sending` marks a network call in flight (crash recovery resends it); the sandbox makes none.
+        if outbox.channel != "sandbox" {
+            let now = env.clock.now()
+            try await env.database.write { db in try MessageRepository.setOutbox(db, id: outboxId, state: "sending", now: now) }
+        }
         let outcome = await adapter.send(OutboundSend(channel: outbox.channel, accountPhoneNumber: account.phoneNumber,
                                                       recipient: outbox.recipient, text: message.content ?? "", credentials: creds))
         switch outcome {

@@ -4,10 +4,10 @@ import BotFlowStorage
 import GRDB
 import Logging
 
-/// The durable store of behaviour §6.3 with group commit: concurrent inbound messages share one write transaction
-/// (one fsync), each inside its own savepoint so one bad message never fails the others, and every caller is
-/// answered only after the commit that holds its message.
-public actor InboundIngestor {
+/// The durable store of behaviour §6.3. Each message is written in its own (savepoint of a) transaction through
+/// `AppDatabase.write`, whose group commit lets concurrent webhooks share one fsync; the caller is answered only
+/// after the commit that holds its message.
+public struct InboundIngestor: Sendable {
     public enum Outcome: Sendable, Equatable {
         case stored(Stored)
         /// No connected account for the key (or it is suspended/disconnected).
@@ -22,73 +22,22 @@ public actor InboundIngestor {
         public let duplicate: Bool
     }
 
-    struct Pending {
-        let message: InboundMessage
-        let continuation: CheckedContinuation<Outcome, any Error>
-    }
-
     let database: AppDatabase
     let clock: any AppClock
     let logger: Logger
-    let afterCommit: @Sendable ([Stored]) -> Void
-    private var pending: [Pending] = []
-    private var flushing = false
-    /// Upper bound of messages per transaction (keeps a batch's latency bounded under load).
-    let maxBatch = 256
+    let afterCommit: @Sendable (Stored) -> Void
 
-    /// `afterCommit` runs once per committed batch with the new (non-duplicate) messages: wake workers, invalidate
-    /// caches, publish events.
-    public init(database: AppDatabase, clock: any AppClock, logger: Logger, afterCommit: @escaping @Sendable ([Stored]) -> Void) {
+    /// `afterCommit` runs for each newly stored (non-duplicate) message: wake workers, invalidate caches, publish events.
+    public init(database: AppDatabase, clock: any AppClock, logger: Logger, afterCommit: @escaping @Sendable (Stored) -> Void) {
         self.database = database; self.clock = clock; self.logger = logger; self.afterCommit = afterCommit
     }
 
     /// Stores the message durably; returns after its transaction committed.
     public func ingest(_ message: InboundMessage) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
-            pending.append(Pending(message: message, continuation: continuation))
-            if !flushing {
-                flushing = true
-                Task { await self.flush() }
-            }
-        }
-    }
-
-    private func flush() async {
-        while !pending.isEmpty {
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
-            let now = clock.now()
-            let messages = batch.map(\.message)
-            do {
-                let results = try await database.write { db in
-                    messages.map { message -> Result<Outcome, any Error> in
-                        do {
-                            var outcome = Outcome.unknownAccount
-                            try db.inSavepoint {
-                                outcome = try InboundWriter.store(db, message, now: now)
-                                return .commit
-                            }
-                            return .success(outcome)
-                        } catch {
-                            return .failure(error)
-                        }
-                    }
-                }
-                var fresh: [Stored] = []
-                for (item, result) in zip(batch, results) {
-                    if case .success(.stored(let s)) = result, !s.duplicate { fresh.append(s) }
-                    if case .failure(let error) = result {
-                        logger.error("inbound message not stored", metadata: ["provider": "\(item.message.provider)", "error": "\(error)"])
-                    }
-                    item.continuation.resume(with: result)
-                }
-                if !fresh.isEmpty { afterCommit(fresh) }
-            } catch {
-                logger.error("inbound batch commit failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])
-                for item in batch { item.continuation.resume(throwing: error) }
-            }
-        }
-        flushing = false
+        let now = clock.now()
+        let outcome = try await database.write { db in try InboundWriter.store(db, message, now: now) }
+        if case .stored(let s) = outcome, !s.duplicate { afterCommit(s) }
+        return outcome
     }
 }
 
