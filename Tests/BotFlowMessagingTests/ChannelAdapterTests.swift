@@ -15,7 +15,8 @@ import Testing
         OutboundSend(channel: channel, accountPhoneNumber: "+14155238886", recipient: "+27821234567", text: text, credentials: credentials)
     }
 
-    static func adapters(_ provider: FakeProvider, timeout: Int = 5) -> ChannelAdapters {
+    static func adapters(_ provider: FakeProvider, timeout: Int = 30) -> ChannelAdapters {
+        // Generous: the whole suite runs in parallel on 2 cores; only the timeout test passes a short one.
         var settings = Settings()
         settings.metaGraphBaseURL = provider.baseURL + "/v21.0"
         settings.birdAPIBaseURL = provider.baseURL
