@@ -101,7 +101,9 @@ let package = Package(
         ]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
         // Starts the real `botflow serve` binary (built by `swift build --build-tests`).
-        .testTarget(name: "BotFlowEndToEndTests", dependencies: ["botflow"]),
+        .testTarget(name: "BotFlowEndToEndTests", dependencies: [
+            "botflow", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "BotFlowAPITests", dependencies: [
             "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,15 +1,45 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// A real `botflow serve` process on a temporary data directory and an OS-chosen port.
+/// A real `botflow serve` process on a data directory and an OS-chosen port (`--port 0`, read back from the log).
+///
+///     let server = ServerProcess(environment: ["JOB_BACKOFF_BASE_SECONDS": "0"])
+///     try server.start()
+///     let (status, body) = try await server.request("GET", "/health")
+///     let response = try await server.send("POST", "/webhooks/meta/whatsapp", body: bytes, headers: ["X-Hub-Signature-256": sig])
+///     server.kill()                              // SIGKILL: a crash, nothing flushed
+///     let again = server.restarted()             // a new process on the same data directory and environment
+///     try again.start()
+///     again.stop()                               // SIGTERM and wait: a graceful stop (exit status 0)
+///
+/// Data directory ownership: a server created without `dataDirectory` makes a fresh temporary one and removes it when
+/// it is released; a directory passed in belongs to the caller and is never removed. `restarted()` hands ownership on
+/// to the new process, so a killed first process going away never deletes the directory its successor uses.
+/// The process's output (stdout + stderr) is kept in `log` for diagnostics.
 final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let dataDirectory: String
+    /// The variables given to `init`, on top of the test process's own environment.
+    let environmentOverrides: [String: String]
     private(set) var port = 0
     private let output = Pipe()
-    private var log = ""
+    private let logSink = LogSink()
+    private let ownership: Mutex<Bool>
+    /// One HTTP session per server: no response cache (polling must see fresh data) and enough connections for
+    /// concurrent bursts.
+    let session: URLSession
+
+    /// `http://127.0.0.1:<port>` once started.
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// The SQLite database inside the data directory (behaviour §1.1).
+    var databasePath: String { dataDirectory + "/botflow.sqlite" }
+    /// Everything the process printed so far.
+    var log: String { logSink.text.withLock { $0 } }
+    /// Whether releasing this object removes `dataDirectory`.
+    var ownsDataDirectory: Bool { ownership.withLock { $0 } }
 
     static var binary: String {
         // Tests/BotFlowEndToEndTests/ServerProcess.swift → package root → .build/debug/botflow
@@ -17,8 +47,13 @@ final class ServerProcess: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/botflow").path
     }
 
+    /// - Parameters:
+    ///   - dataDirectory: reuse this directory (kept on release); nil → a fresh temporary one (removed on release).
+    ///   - environment: variables set (or replaced) on top of the test process's environment.
     init(dataDirectory: String? = nil, environment: [String: String] = [:]) {
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("botflow-e2e-\(UUID())").path
+        ownership = Mutex(dataDirectory == nil)
+        environmentOverrides = environment
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--data-dir", self.dataDirectory, "--host", "127.0.0.1", "--port", "0"]
         var env = ProcessInfo.processInfo.environment
@@ -26,6 +61,21 @@ final class ServerProcess: @unchecked Sendable {
         process.environment = env
         process.standardOutput = output
         process.standardError = output
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.httpMaximumConnectionsPerHost = 64
+        configuration.timeoutIntervalForRequest = 30
+        session = URLSession(configuration: configuration)
+    }
+
+    /// A new, not yet started process on the same data directory with the same environment overrides. Ownership of
+    /// the directory moves to the new object (it is removed when the last owner is released).
+    func restarted() -> ServerProcess {
+        let next = ServerProcess(dataDirectory: dataDirectory, environment: environmentOverrides)
+        let owned = ownership.withLock { owned in defer { owned = false }; return owned }
+        next.ownership.withLock { $0 = owned }
+        return next
     }
 
     /// Starts the process and waits until it logs its listening port; returns the seconds that took.
@@ -34,45 +84,99 @@ final class ServerProcess: @unchecked Sendable {
         let started = Date()
         try process.run()
         let handle = output.fileHandleForReading
+        var text = ""
         while Date().timeIntervalSince(started) < timeout {
             let chunk = handle.availableData
             if chunk.isEmpty { if !process.isRunning { break }; continue }
-            log += String(decoding: chunk, as: UTF8.self)
-            if let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(log[range].split(separator: ":").last!)!
+            text += String(decoding: chunk, as: UTF8.self)
+            logSink.text.withLock { $0 = text }
+            if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(text[range].split(separator: ":").last!)!
                 drainInBackground()
                 return Date().timeIntervalSince(started)
             }
         }
-        throw ServerError("server did not start: \(log)")
+        throw ServerError("server did not start: \(text)")
     }
 
+    /// Keeps reading the output (so the process never blocks on a full pipe) into `log`, until the pipe closes.
     private func drainInBackground() {
         let handle = output.fileHandleForReading
-        Thread.detachNewThread { while !handle.availableData.isEmpty {} }
+        let sink = logSink  // not `self`: the thread must not keep the process object alive
+        Thread.detachNewThread {
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                let text = String(decoding: chunk, as: UTF8.self)
+                sink.text.withLock { log in
+                    log += text
+                    // Bounded: the last ~1 MB is plenty for diagnostics.
+                    if log.utf8.count > 2_000_000 { log = String(log.suffix(1_000_000)) }
+                }
+            }
+        }
     }
 
-    /// Sends a signal and waits for the exit status.
+    /// Sends a signal and waits for the exit status (nil when the process is still running after `timeout`).
+    @discardableResult
     func stop(signal: Int32 = SIGTERM, timeout: Double = 20) -> Int32? {
-        kill(process.processIdentifier, signal)
+        if process.isRunning { signalProcess(process.processIdentifier, signal) }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
+        while process.isRunning && Date() < deadline { usleep(20_000) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
+    /// `kill -9`: the process dies at once, without flushing or checkpointing anything.
+    func kill() {
+        _ = stop(signal: SIGKILL, timeout: 10)
+    }
+
+    /// A JSON (or body-less) request; returns the status and the body.
     func request(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async throws -> (Int, Data) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        let response = try await send(method, path, body: json.map { Data($0.utf8) },
+                                      headers: json == nil ? [:] : ["Content-Type": "application/json"], token: token)
+        return (response.status, response.body)
+    }
+
+    /// Any request: raw body bytes and headers as given (`token` adds `Authorization: Bearer <token>`).
+    func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:], token: String? = nil) async throws -> HTTPResult {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
-        if let json { request.httpBody = Data(json.utf8); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        request.httpBody = body
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as! HTTPURLResponse).statusCode, data)
+        let (data, response) = try await session.data(for: request)
+        return HTTPResult(response: response as! HTTPURLResponse, body: data)
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(atPath: dataDirectory)
+        if process.isRunning {
+            signalProcess(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        session.invalidateAndCancel()
+        if ownsDataDirectory { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
+}
+
+/// The process output collected so far (shared with the draining thread).
+private final class LogSink: Sendable {
+    let text = Mutex("")
+}
+
+/// One HTTP response: status, headers (case-insensitive lookup) and body.
+struct HTTPResult: @unchecked Sendable {
+    let response: HTTPURLResponse
+    let body: Data
+
+    var status: Int { response.statusCode }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    func header(_ name: String) -> String? { response.value(forHTTPHeaderField: name) }
+}
+
+/// `kill(2)` under a name that the `ServerProcess.kill()` method does not shadow.
+private func signalProcess(_ pid: Int32, _ signal: Int32) {
+    _ = kill(pid, signal)
 }
 
 struct ServerError: Error, CustomStringConvertible {

@@ -53,7 +53,11 @@ public struct DeliverJobHandler: JobHandler {
                 try MessageRepository.setOutbox(db, id: outboxId, state: "sent", attemptsDelta: 1, providerMessageId: providerId, sentAt: now, now: now)
                 let current = try MessageRepository.find(db, id: message.id)?.status ?? "queued"
                 let status = StatusOrder.forward(from: current, to: "sent") ? "sent" : current
-                try MessageRepository.setStatus(db, id: message.id, status: status, providerMessageId: providerId, now: now)
+                // Provider ids are unique per account (I-44). A provider repeating an id must not turn an accepted
+                // send into a retry loop: the message keeps no provider id (the outbox row has it).
+                let taken = try MessageRepository.find(db, accountId: message.whatsappAccountId, direction: "outbound",
+                                                       providerMessageId: providerId).map { $0.id != message.id } ?? false
+                try MessageRepository.setStatus(db, id: message.id, status: status, providerMessageId: taken ? nil : providerId, now: now)
             }
             afterCommit(.messageStatusChanged(organizationId: message.organizationId, conversationId: message.conversationId, messageId: message.id))
         case .retryable(let error):
