@@ -227,29 +227,29 @@ import Testing
         try await app.test { client in
             let first = try await client.call(.post, "/api/auth/signup", json: signupBody(email: "sipho@example.com"))
             #expect(first.status == 200)
-            let before = try await rowCounts(app)
+            let before = try await accountRowCounts(app)
             for email in ["sipho@example.com", "SIPHO@Example.COM"] {
                 let r = try await client.call(.post, "/api/auth/signup", json: signupBody(email: .string(email), organizationName: "Other Org"))
                 #expect(r.status == 400)
                 #expect(r.json == ["error": "User already registered"])
             }
-            #expect(try await rowCounts(app) == before)
+            #expect(try await accountRowCounts(app) == before)
         }
     }
 
     @Test func failedSignupLeavesNoRowBehind() async throws {
         let app = try await makeApp()
         try await app.test { client in
-            let before = try await rowCounts(app)
+            let before = try await accountRowCounts(app)
             #expect(before == [0, 0, 0, 0])
             // Everything valid except the organization name: nothing may be created.
             let r = try await client.call(.post, "/api/auth/signup", json: signupBody(organizationName: .string(String(repeating: "o", count: 101))))
             #expect(r.status == 400)
-            #expect(try await rowCounts(app) == before)
+            #expect(try await accountRowCounts(app) == before)
             // A later valid signup of the same email is not blocked by a half-created user.
             let ok = try await client.call(.post, "/api/auth/signup", json: signupBody())
             #expect(ok.status == 200)
-            #expect(try await rowCounts(app) == [1, 1, 1, 0])
+            #expect(try await accountRowCounts(app) == [1, 1, 1, 0])
         }
     }
 
@@ -730,7 +730,6 @@ private let whatsappAccountKeys: Set<String> = [
     "created_at", "updated_at",
 ]
 
-private func keys(_ json: JSON) -> Set<String> { Set(json.objectValue?.keys.map { $0 } ?? []) }
 
 private func signupBody(
     email: JSON = .string("owner-\(UUID().uuidString.prefix(8).lowercased())@example.com"), password: JSON = "correct horse battery",
@@ -745,14 +744,6 @@ private func setting(_ body: JSON, _ key: String, _ value: JSON) -> JSON {
     return .object(o)
 }
 
-/// Row counts of users, organizations, organization_members, whatsapp_accounts.
-private func rowCounts(_ app: TestAppliance) async throws -> [Int] {
-    try await app.database.read { db in
-        try ["users", "organizations", "organization_members", "whatsapp_accounts"].map { table in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1
-        }
-    }
-}
 
 /// Hand-built compact JWS values for the token-rejection tests.
 private enum JWT {

@@ -813,31 +813,6 @@ private func isLegacyBotId(_ id: String) -> Bool {
     return (try? regex.wholeMatch(in: id)) != nil
 }
 
-private func isTimestamp(_ text: String?) -> Bool {
-    guard let text, let regex = try? Regex("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$") else { return false }
-    return (try? regex.wholeMatch(in: text)) != nil
-}
-
-private func keys(_ json: JSON) -> Set<String> { Set(json.objectValue?.keys.map { $0 } ?? []) }
-
-/// Objects with sorted keys and whole doubles as integers, so comparisons ignore key order and number spelling.
-private func canon(_ json: JSON) -> JSON {
-    switch json {
-    case .object(let o):
-        var out = JSONObject()
-        for key in o.keys.sorted() { out[key] = canon(o[key]!) }
-        return .object(out)
-    case .array(let items): return .array(items.map(canon))
-    case .double(let d) where d.rounded() == d && abs(d) < 9e15: return .int(Int64(d))
-    default: return json
-    }
-}
-
-/// Each detail as `<path JSON> <code>`.
-private func issueList(_ r: TestResult) -> [String] {
-    (r.json["details"].arrayValue ?? []).map { "\(JSONWriter.string($0["path"])) \($0["code"].stringValue ?? "?")" }
-}
-
 /// One row as a JSON object (integers, reals, text, null); `.null` when there is none.
 private func dbRow(_ app: TestAppliance, _ sql: String, _ arguments: [String] = []) async throws -> JSON {
     try await app.database.read { db in
@@ -853,10 +828,6 @@ private func dbRow(_ app: TestAppliance, _ sql: String, _ arguments: [String] = 
         }
         return .object(object)
     }
-}
-
-private func rowCount(_ app: TestAppliance, _ table: String) async throws -> Int {
-    try await app.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
 }
 
 private func createBot(

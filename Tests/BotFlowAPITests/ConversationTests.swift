@@ -1292,7 +1292,6 @@ private func issues(_ r: TestResult) -> [Issue_] {
     return (r.json["details"].arrayValue ?? []).map { Issue_($0["path"], $0["code"].stringValue ?? "?") }
 }
 
-private func keys(_ json: JSON) -> Set<String> { Set(json.objectValue?.keys.map { $0 } ?? []) }
 
 private let conversationKeys: Set<String> = [
     "id", "organization_id", "bot_id", "whatsapp_account_id", "customer_phone", "customer_name", "status", "assigned_to", "metadata",

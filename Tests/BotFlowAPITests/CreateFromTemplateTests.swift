@@ -683,26 +683,3 @@ private func placeholderKeys(in text: String) -> [String] {
     return text.matches(of: regex).compactMap { match in match.output[1].substring.map(String.init) }
 }
 
-private func keys(_ json: JSON) -> Set<String> { Set(json.objectValue?.keys.map { $0 } ?? []) }
-
-/// Objects with sorted keys and whole doubles as integers, so comparisons ignore key order and number spelling.
-private func canon(_ json: JSON) -> JSON {
-    switch json {
-    case .object(let o):
-        var out = JSONObject()
-        for key in o.keys.sorted() { out[key] = canon(o[key]!) }
-        return .object(out)
-    case .array(let items): return .array(items.map(canon))
-    case .double(let d) where d.rounded() == d && abs(d) < 9e15: return .int(Int64(d))
-    default: return json
-    }
-}
-
-/// Each detail as `<path JSON> <code>`.
-private func issueList(_ r: TestResult) -> [String] {
-    (r.json["details"].arrayValue ?? []).map { "\(JSONWriter.string($0["path"])) \($0["code"].stringValue ?? "?")" }
-}
-
-private func rowCount(_ app: TestAppliance, _ table: String) async throws -> Int {
-    try await app.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
-}

@@ -133,12 +133,12 @@ import Testing
             let owner = try await client.signup(organization: "Cape Shuttle Co")
             let path = "/api/organizations/\(owner.organizationId)"
             let before = try await client.call(.get, path, token: owner.token).json["organization"]
-            let counts = try await rowCounts(app)
+            let counts = try await accountRowCounts(app)
             // A valid name with an invalid slug: the name is not applied either.
             let r = try await client.call(.patch, path, json: ["name": "Renamed Co", "slug": "Not A Slug"], token: owner.token)
             #expect(r.status == 400)
             #expect(try await client.call(.get, path, token: owner.token).json["organization"] == before)
-            #expect(try await rowCounts(app) == counts)
+            #expect(try await accountRowCounts(app) == counts)
         }
     }
 
@@ -341,7 +341,6 @@ private let organizationKeys: Set<String> = [
     "stripe_subscription_id", "created_at", "updated_at",
 ]
 
-private func keys(_ json: JSON) -> Set<String> { Set(json.objectValue?.keys.map { $0 } ?? []) }
 
 /// Adds `user` to `organizationId` directly in the database; returns a token acting for that organization.
 private func addMember(_ app: TestAppliance, user: Account, to organizationId: String, role: String) async throws -> String {
@@ -360,11 +359,3 @@ private func setRole(_ app: TestAppliance, user: Account, in organizationId: Str
     }
 }
 
-/// Row counts of users, organizations, organization_members, whatsapp_accounts.
-private func rowCounts(_ app: TestAppliance) async throws -> [Int] {
-    try await app.database.read { db in
-        try ["users", "organizations", "organization_members", "whatsapp_accounts"].map { table in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1
-        }
-    }
-}

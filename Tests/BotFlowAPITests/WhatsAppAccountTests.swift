@@ -257,7 +257,7 @@ import Testing
             ], token: owner.token)
             #expect(all.json["details"].arrayValue?.map { $0["path"] } == [["phone_number"], ["display_name"], ["credentials", "bogus"]])
 
-            #expect(try await rowCounts(app)[3] == 0)
+            #expect(try await accountRowCounts(app)[3] == 0)
         }
     }
 
@@ -297,7 +297,7 @@ import Testing
                 "provider": "meta", "phone_number": "+27821000002", "credentials": ["accessToken": "t", "phoneNumberId": "pnid-1"],
             ], token: a.token)
             #expect(meta.status == 200)
-            let before = try await rowCounts(app)
+            let before = try await accountRowCounts(app)
 
             // Another organization, or another number of the same organization, reusing either id.
             let attempts: [(String, String, JSON)] = [
@@ -314,7 +314,7 @@ import Testing
                 #expect(r.status == 409, "\(phone)")
                 #expect(r.json == conflict)
             }
-            #expect(try await rowCounts(app) == before)
+            #expect(try await accountRowCounts(app) == before)
 
             // An existing account re-sending its own ids is not a conflict.
             let same = try await client.call(.post, "/api/whatsapp/connect", json: [
@@ -494,7 +494,7 @@ import Testing
         let app = try await makeApp()
         try await app.test { client in
             let owner = try await client.signup()
-            let before = try await rowCounts(app)
+            let before = try await accountRowCounts(app)
             #expect(before == [1, 1, 1, 0])
             // Valid provider and number, one bad credential key: nothing is stored.
             let bad = try await client.call(.post, "/api/whatsapp/connect", json: [
@@ -505,7 +505,7 @@ import Testing
                 "provider": "meta", "phone_number": "0821234567", "credentials": ["accessToken": "EAAG-token"],
             ], token: owner.token)
             #expect(badPhone.status == 400)
-            #expect(try await rowCounts(app) == before)
+            #expect(try await accountRowCounts(app) == before)
             #expect(try await client.call(.get, "/api/whatsapp/accounts", token: owner.token).json == ["accounts": []])
             // A failed re-connect leaves the stored account as it was.
             _ = try await client.call(.post, "/api/whatsapp/connect", json: [
@@ -517,7 +517,7 @@ import Testing
             ], token: owner.token)
             #expect(failed.status == 400)
             #expect(try await client.call(.get, "/api/whatsapp/accounts", token: owner.token).json == stored)
-            #expect(try await rowCounts(app) == [1, 1, 1, 1])
+            #expect(try await accountRowCounts(app) == [1, 1, 1, 1])
         }
     }
 }
@@ -543,7 +543,6 @@ private let identifierColumns = [
     "bird_channel_id", "bird_workspace_id", "phone_number_id", "waba_id", "twilio_account_sid", "twilio_phone_number_sid",
 ]
 
-private func keys(_ json: JSON) -> Set<String> { Set(json.objectValue?.keys.map { $0 } ?? []) }
 
 /// `credentials_set` as a set (its order is not part of the contract).
 private func names(_ account: JSON) -> Set<String> { Set(account["credentials_set"].arrayValue?.compactMap(\.stringValue) ?? []) }
@@ -572,11 +571,3 @@ private func isHex(_ value: JSON, count: Int?) -> Bool {
     return s.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
 }
 
-/// Row counts of users, organizations, organization_members, whatsapp_accounts.
-private func rowCounts(_ app: TestAppliance) async throws -> [Int] {
-    try await app.database.read { db in
-        try ["users", "organizations", "organization_members", "whatsapp_accounts"].map { table in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1
-        }
-    }
-}

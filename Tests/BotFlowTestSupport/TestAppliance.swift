@@ -23,6 +23,10 @@ public final class TestAppliance: Sendable {
         settings.dataDirectory = dir
         settings.port = 0
         settings.logLevel = "error"
+        // Tests make many requests from one address; suites that test rate limiting turn the buckets back on.
+        settings.rateLimitGlobal = 0
+        settings.rateLimitAuth = 0
+        settings.rateLimitWebhook = 0
         configure(&settings)
         var logger = Logger(label: "botflow.test")
         logger.logLevel = .critical
