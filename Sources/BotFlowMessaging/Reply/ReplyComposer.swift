@@ -63,40 +63,22 @@ struct ReplyComposer: Sendable {
             conversationId: input.conversation.id, botId: input.bot.id, botName: input.bot.name,
             fields: config["field_values"].objectValue ?? [:], session: [:], conversation: plan.conversationVariables,
             blueprintVariables: [:], nodeOutputs: [:])
-        var skipNewWorkflow = false
         if let open = input.openExecution {
-            // An answer (or a delay wait) never starts a new workflow.
-            skipNewWorkflow = true
+            // Stage 1: a waiting question takes the answer. An answer (or a delay wait) never starts a new workflow.
             if open.status == "waiting", open.waitKind == "question", let workflow = input.openExecutionWorkflow {
                 context.session = open.variables
-                context.blueprintVariables = workflow.blueprint["variables"].objectValue ?? [:]
                 var executor = MinimalExecutor(blueprint: workflow.blueprint, execution: open, context: context, nowMilliseconds: nowMilliseconds)
                 executor.resume(answer: text)
-                plan.execution = executor.execution
-                plan.conversationVariables = executor.context.conversation
-                scheduleResume(&plan, input: input)
-                if !executor.emitted.isEmpty {
-                    plan.messages += executor.emitted.map { .init(text: $0, source: "workflow", workflowVersion: workflow.version) }
-                    return plan
-                }
+                if adopt(executor, version: workflow.version, into: &plan, input: input) { return plan }
             }
-        }
-        if !skipNewWorkflow, input.openExecution == nil, let workflow = input.activeWorkflow,
-            let trigger = MinimalExecutor.matchingTrigger(workflow.blueprint, text: text)
-        {
-            context.blueprintVariables = workflow.blueprint["variables"].objectValue ?? [:]
+        } else if let workflow = input.activeWorkflow, let trigger = MinimalExecutor.matchingTrigger(workflow.blueprint, text: text) {
+            // Stage 2: a matching trigger starts the active workflow.
             let execution = ExecutionRecord(id: Identifiers.uuid(), botId: input.bot.id, workflowId: workflow.id,
                                             conversationId: input.conversation.id, triggerMessageId: input.inbound.id,
                                             startedAt: Timestamp.format(epochMilliseconds: nowMilliseconds))
             var executor = MinimalExecutor(blueprint: workflow.blueprint, execution: execution, context: context, nowMilliseconds: nowMilliseconds)
             executor.start(triggerId: trigger)
-            plan.execution = executor.execution
-            plan.conversationVariables = executor.context.conversation
-            scheduleResume(&plan, input: input)
-            if !executor.emitted.isEmpty {
-                plan.messages += executor.emitted.map { .init(text: $0, source: "workflow", workflowVersion: workflow.version) }
-                return plan
-            }
+            if adopt(executor, version: workflow.version, into: &plan, input: input) { return plan }
         }
 
         // Stage 3 — template intents.
@@ -142,6 +124,16 @@ struct ReplyComposer: Sendable {
             plan.messages.append(.init(text: fallback ?? Self.defaultFallback, source: "fallback"))
         }
         return plan
+    }
+
+    /// Takes a workflow segment's outcome into the plan; true when it emitted messages (the reply is complete).
+    private func adopt(_ executor: MinimalExecutor, version: Int, into plan: inout ReplyPlan, input: ReplyInput) -> Bool {
+        plan.execution = executor.execution
+        plan.conversationVariables = executor.context.conversation
+        scheduleResume(&plan, input: input)
+        guard !executor.emitted.isEmpty else { return false }
+        plan.messages += executor.emitted.map { .init(text: $0, source: "workflow", workflowVersion: version) }
+        return true
     }
 
     /// A waiting question gets a `workflow_resume` job at its timeout (serial with the conversation's replies).

@@ -15,6 +15,15 @@ struct MinimalExecutor {
     var emitted: [String] = []
     let nowMilliseconds: Int64
 
+    init(blueprint: JSON, execution: ExecutionRecord, context: WorkflowContext, nowMilliseconds: Int64) {
+        self.blueprint = blueprint
+        self.execution = execution
+        self.context = context
+        // Blueprint `variables` are the last place a `{{name}}` is looked up (behaviour §8.2).
+        self.context.blueprintVariables = blueprint["variables"].objectValue ?? [:]
+        self.nowMilliseconds = nowMilliseconds
+    }
+
     var nodes: [String: JSON] {
         var map: [String: JSON] = [:]
         for node in blueprint["nodes"].arrayValue ?? [] { if let id = node["id"].stringValue { map[id] = node } }

@@ -33,7 +33,7 @@ public struct WorkflowResumeJobHandler: JobHandler {
                 message: "", customerPhone: conversation.customerPhone, customerName: conversation.customerName,
                 conversationId: conversation.id, botId: bot.id, botName: bot.name, fields: bot.config["field_values"].objectValue ?? [:],
                 session: execution.variables, conversation: stored["variables"]?.objectValue ?? [:],
-                blueprintVariables: workflow.blueprint["variables"].objectValue ?? [:], nodeOutputs: execution.nodeOutputs)
+                blueprintVariables: [:], nodeOutputs: execution.nodeOutputs)
             var executor = MinimalExecutor(blueprint: workflow.blueprint, execution: execution, context: context, nowMilliseconds: nowMs)
             executor.resumeTimeout(nodeId: nodeId)
             var ids: [String] = []
