@@ -15,6 +15,8 @@ public final class JobRunner: Service, Sendable {
         public var lockTimeoutSeconds = 300
         public var pollInterval: Duration = .seconds(1)
         public var shutdownGrace: Duration = .seconds(10)
+        /// Most jobs a batch handler gets at once.
+        public var batchSize = 64
         public init() {}
     }
 
@@ -102,12 +104,25 @@ public final class JobRunner: Service, Sendable {
                 // A claim is a write transaction (one fsync): after a job finishes, wait until a quarter of the slots
                 // are free so claims come in batches instead of one per finished job.
                 if case .finished = event, running > 0, free < max(1, options.concurrency / 4) { continue }
-                let jobs = await claim(free)
-                for job in jobs {
+                var batches: [JobType: [ClaimedJob]] = [:]
+                for job in await claim(free) {
                     running += 1
+                    if handlers[job.type] is any BatchJobHandler {
+                        batches[job.type, default: []].append(job)
+                        continue
+                    }
                     group.addTask { [continuation] in
                         await self.execute(job)
                         continuation.yield(.finished)
+                    }
+                }
+                for (_, jobs) in batches {
+                    for start in stride(from: 0, to: jobs.count, by: options.batchSize) {
+                        let chunk = Array(jobs[start..<min(start + options.batchSize, jobs.count)])
+                        group.addTask { [continuation] in
+                            await self.executeBatch(chunk)
+                            for _ in chunk { continuation.yield(.finished) }
+                        }
                     }
                 }
             }
@@ -125,6 +140,17 @@ public final class JobRunner: Service, Sendable {
         }
     }
 
+    func executeBatch(_ jobs: [ClaimedJob]) async {
+        guard let handler = jobs.first.flatMap({ handlers[$0.type] }) as? any BatchJobHandler else { return }
+        let results = await handler.runBatch(jobs, environment)
+        for (job, result) in zip(jobs, results) {
+            switch result {
+            case .success: break
+            case .failure(let error): await settle(job, error: error, handler: handler)
+            }
+        }
+    }
+
     func execute(_ job: ClaimedJob) async {
         let started = monotonicSeconds()
         guard let handler = handlers[job.type] else {
@@ -137,11 +163,19 @@ public final class JobRunner: Service, Sendable {
                 "job_id": "\(job.id)", "type": "\(job.type.rawValue)", "attempt": "\(job.attempts)",
                 "duration_ms": "\(Int((monotonicSeconds() - started) * 1000))",
             ])
-        } catch is JobLockLost {
-            logger.warning("job lock lost", metadata: ["job_id": "\(job.id)", "type": "\(job.type.rawValue)"])
-        } catch let failure as JobFailure {
-            await record(job, error: failure.message, retryable: failure.retryable, handler: handler)
         } catch {
+            await settle(job, error: error, handler: handler)
+        }
+    }
+
+    /// A job that did not succeed: lock lost (nothing to do), a `JobFailure`, or any other error (retryable).
+    private func settle(_ job: ClaimedJob, error: any Error, handler: any JobHandler) async {
+        switch error {
+        case is JobLockLost:
+            logger.warning("job lock lost", metadata: ["job_id": "\(job.id)", "type": "\(job.type.rawValue)"])
+        case let failure as JobFailure:
+            await record(job, error: failure.message, retryable: failure.retryable, handler: handler)
+        default:
             await record(job, error: String(describing: error), retryable: true, handler: handler)
         }
     }

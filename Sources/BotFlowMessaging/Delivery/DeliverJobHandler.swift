@@ -7,7 +7,7 @@ import Logging
 
 /// The `deliver` job (behaviour §6.7): outbox state machine around one channel send. Permanent failures and the
 /// last retryable one mark the outbox row and the message `failed` inside the transaction that marks the job dead.
-public struct DeliverJobHandler: JobHandler {
+public struct DeliverJobHandler: BatchJobHandler {
     let credentials: CredentialCipher
     let adapters: @Sendable (String) -> (any ChannelAdapter)?
     let settings: Settings
@@ -18,38 +18,78 @@ public struct DeliverJobHandler: JobHandler {
         self.credentials = credentials; self.settings = settings; self.adapters = adapters; self.afterCommit = afterCommit
     }
 
-    public func run(_ job: ClaimedJob, _ env: JobEnvironment) async throws {
-        guard let outboxId = job.payload["outbox_id"].stringValue else { throw JobFailure("deliver job without outbox_id", retryable: false) }
-        let loaded = try await env.database.read { db -> (OutboxRecord, MessageRecord, WhatsAppAccountRecord)? in
-            guard let outbox = try MessageRepository.outbox(db, id: outboxId), let message = try MessageRepository.find(db, id: outbox.messageId),
-                let account = try WhatsAppAccountRepository.find(db, id: outbox.whatsappAccountId)
-            else { return nil }
-            return (outbox, message, account)
+    /// One delivery, resolved before any I/O.
+    private enum Step {
+        case settled                                   // already sent/failed (a retried job after a crash)
+        case send(OutboundSend, outboxId: String, message: MessageRecord)
+        case fail(JobFailure)
+    }
+
+    /// Delivers a batch: one read transaction loads the rows, in-flight sends are marked `sending` together, the
+    /// channel calls run concurrently, and one write transaction records every accepted send with its job.
+    public func runBatch(_ jobs: [ClaimedJob], _ env: JobEnvironment) async -> [Result<Void, any Error>] {
+        let steps: [Step]
+        do {
+            steps = try await env.database.read { db in try jobs.map { try prepare($0, db) } }
+        } catch {
+            return jobs.map { _ in .failure(error) }
         }
-        guard let (outbox, message, account) = loaded else { throw JobFailure("Outbox row not found", retryable: false) }
-        if outbox.state == "sent" || outbox.state == "failed" {
-            _ = try await env.finish(job) { _, _ in }  // already settled (a retried job after a crash)
-            return
+        // `sending` marks a network call in flight (crash recovery resends it); the sandbox makes none.
+        let inFlight = steps.compactMap { step -> String? in
+            if case .send(let send, let outboxId, _) = step, send.channel != "sandbox" { return outboxId }
+            return nil
         }
-        guard account.provider == "sandbox" || account.status == "active" else { throw JobFailure("Account not connected", retryable: false) }
-        var creds = JSONObject()
-        if let envelope = account.credentialsEncrypted {
-            do { creds = try credentials.open(envelope, table: "whatsapp_accounts", rowId: account.id) } catch {
-                throw JobFailure("Credentials unreadable", retryable: false)
+        if !inFlight.isEmpty {
+            let now = env.clock.now()
+            do {
+                try await env.database.write { db in for id in inFlight { try MessageRepository.setOutbox(db, id: id, state: "sending", now: now) } }
+            } catch {
+                return jobs.map { _ in .failure(error) }
             }
         }
-        guard let adapter = adapters(outbox.channel) else { throw JobFailure("No adapter for channel \(outbox.channel)", retryable: false) }
-
-        // `sending` marks a network call in flight (crash recovery resends it); the sandbox makes none.
-        if outbox.channel != "sandbox" {
-            let now = env.clock.now()
-            try await env.database.write { db in try MessageRepository.setOutbox(db, id: outboxId, state: "sending", now: now) }
+        let outcomes = await withTaskGroup(of: (Int, DeliveryOutcome).self) { group -> [DeliveryOutcome?] in
+            for (index, step) in steps.enumerated() {
+                guard case .send(let send, _, _) = step, let adapter = adapters(send.channel) else { continue }
+                group.addTask { (index, await adapter.send(send)) }
+            }
+            var outcomes = [DeliveryOutcome?](repeating: nil, count: steps.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes
         }
-        let outcome = await adapter.send(OutboundSend(channel: outbox.channel, accountPhoneNumber: account.phoneNumber,
-                                                      recipient: outbox.recipient, text: message.content ?? "", credentials: creds))
-        switch outcome {
-        case .accepted(let providerId):
-            try await env.finish(job) { db, now in
+
+        // Accepted and already-settled jobs complete together; failures are recorded on the outbox row and reported.
+        var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
+        var completing: [Int] = []
+        var failedRows: [(outboxId: String, error: JobFailure)] = []
+        for (index, step) in steps.enumerated() {
+            switch (step, outcomes[index]) {
+            case (.settled, _), (.send, .accepted?): completing.append(index)
+            case (.fail(let failure), _): results[index] = .failure(failure)
+            case (.send(_, let outboxId, _), .retryable(let error)?):
+                failedRows.append((outboxId, JobFailure(error, retryable: true)))
+                results[index] = .failure(JobFailure(error, retryable: true))
+            case (.send(_, let outboxId, _), .permanent(let error)?):
+                failedRows.append((outboxId, JobFailure(error, retryable: false)))
+                results[index] = .failure(JobFailure(error, retryable: false))
+            case (.send(let send, _, _), nil):
+                results[index] = .failure(JobFailure("No adapter for channel \(send.channel)", retryable: false))
+            }
+        }
+        let failures = failedRows, toComplete = completing
+        do {
+            if !failures.isEmpty {
+                let now = env.clock.now()
+                try await env.database.write { db in
+                    for row in failures {
+                        // Retryable: back to `queued` for the next attempt; permanent: the job's death marks it `failed`.
+                        try MessageRepository.setOutbox(db, id: row.outboxId, state: row.error.retryable ? "queued" : "sending",
+                                                        attemptsDelta: 1, lastError: row.error.message, now: now)
+                    }
+                }
+            }
+            let done = try await env.finishEach(toComplete.map { jobs[$0] }) { db, now, position -> MessageRecord? in
+                let index = toComplete[position]
+                guard case .send(_, let outboxId, let message) = steps[index], case .accepted(let providerId)? = outcomes[index] else { return nil }
                 try MessageRepository.setOutbox(db, id: outboxId, state: "sent", attemptsDelta: 1, providerMessageId: providerId, sentAt: now, now: now)
                 let current = try MessageRepository.find(db, id: message.id)?.status ?? "queued"
                 let status = StatusOrder.forward(from: current, to: "sent") ? "sent" : current
@@ -58,19 +98,38 @@ public struct DeliverJobHandler: JobHandler {
                 let taken = try MessageRepository.find(db, accountId: message.whatsappAccountId, direction: "outbound",
                                                        providerMessageId: providerId).map { $0.id != message.id } ?? false
                 try MessageRepository.setStatus(db, id: message.id, status: status, providerMessageId: taken ? nil : providerId, now: now)
+                return message
             }
-            afterCommit(.messageStatusChanged(organizationId: message.organizationId, conversationId: message.conversationId, messageId: message.id))
-        case .retryable(let error):
-            try await env.database.write { db in
-                try MessageRepository.setOutbox(db, id: outboxId, state: "queued", attemptsDelta: 1, lastError: error, now: env.clock.now())
+            for (position, result) in done.enumerated() {
+                results[toComplete[position]] = result.map { message in
+                    if let message {
+                        afterCommit(.messageStatusChanged(organizationId: message.organizationId, conversationId: message.conversationId,
+                                                          messageId: message.id))
+                    }
+                }
             }
-            throw JobFailure(error, retryable: true)
-        case .permanent(let error):
-            try await env.database.write { db in
-                try MessageRepository.setOutbox(db, id: outboxId, state: "sending", attemptsDelta: 1, lastError: error, now: env.clock.now())
-            }
-            throw JobFailure(error, retryable: false)
+        } catch {
+            for index in toComplete { results[index] = .failure(error) }
         }
+        return results
+    }
+
+    /// Loads the outbox row, message and account and decides what to do before any I/O (behaviour §6.7 step 1).
+    private func prepare(_ job: ClaimedJob, _ db: Database) throws -> Step {
+        guard let outboxId = job.payload["outbox_id"].stringValue else { return .fail(JobFailure("deliver job without outbox_id", retryable: false)) }
+        guard let outbox = try MessageRepository.outbox(db, id: outboxId), let message = try MessageRepository.find(db, id: outbox.messageId),
+            let account = try WhatsAppAccountRepository.find(db, id: outbox.whatsappAccountId)
+        else { return .fail(JobFailure("Outbox row not found", retryable: false)) }
+        if outbox.state == "sent" || outbox.state == "failed" { return .settled }
+        guard account.provider == "sandbox" || account.status == "active" else { return .fail(JobFailure("Account not connected", retryable: false)) }
+        var creds = JSONObject()
+        if let envelope = account.credentialsEncrypted {
+            do { creds = try credentials.open(envelope, table: "whatsapp_accounts", rowId: account.id) } catch {
+                return .fail(JobFailure("Credentials unreadable", retryable: false))
+            }
+        }
+        return .send(OutboundSend(channel: outbox.channel, accountPhoneNumber: account.phoneNumber, recipient: outbox.recipient,
+                                  text: message.content ?? "", credentials: creds), outboxId: outboxId, message: message)
     }
 
     public func died(_ job: ClaimedJob, error: String, db: Database, now: String) throws {

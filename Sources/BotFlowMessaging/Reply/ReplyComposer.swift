@@ -16,22 +16,20 @@ struct ReplyComposer: Sendable {
     static let defaultFallback = "Sorry, I could not process that."
 
     /// Loads what the message's reply needs; nil when the gate stops (conversation not active, no bot, bot inactive).
-    func load(messageId: String) async throws -> ReplyInput? {
-        try await database.read { db in
-            guard let inbound = try MessageRepository.find(db, id: messageId),
-                let conversation = try ConversationRepository.find(db, id: inbound.conversationId),
-                conversation.status == "active", let botId = conversation.botId,
-                let bot = try BotRepository.find(db, id: botId, organizationId: conversation.organizationId), bot.isActive,
-                let account = try WhatsAppAccountRepository.find(db, id: conversation.whatsappAccountId)
-            else { return nil }
-            let open = try ExecutionRepository.findOpen(db, conversationId: conversation.id)
-            return ReplyInput(
-                inbound: inbound, conversation: conversation, bot: bot, account: account,
-                context: try ConversationRepository.context(db, conversationId: conversation.id) ?? [:],
-                openExecution: open,
-                openExecutionWorkflow: try open.flatMap { try WorkflowVersionRepository.find(db, id: $0.workflowId) },
-                activeWorkflow: try ExecutionRepository.activeWorkflow(db, botId: bot.id))
-        }
+    static func load(_ db: Database, messageId: String) throws -> ReplyInput? {
+        guard let inbound = try MessageRepository.find(db, id: messageId),
+            let conversation = try ConversationRepository.find(db, id: inbound.conversationId),
+            conversation.status == "active", let botId = conversation.botId,
+            let bot = try BotRepository.find(db, id: botId, organizationId: conversation.organizationId), bot.isActive,
+            let account = try WhatsAppAccountRepository.find(db, id: conversation.whatsappAccountId)
+        else { return nil }
+        let open = try ExecutionRepository.findOpen(db, conversationId: conversation.id)
+        return ReplyInput(
+            inbound: inbound, conversation: conversation, bot: bot, account: account,
+            context: try ConversationRepository.context(db, conversationId: conversation.id) ?? [:],
+            openExecution: open,
+            openExecutionWorkflow: try open.flatMap { try WorkflowVersionRepository.find(db, id: $0.workflowId) },
+            activeWorkflow: try ExecutionRepository.activeWorkflow(db, botId: bot.id))
     }
 
     func compose(_ input: ReplyInput, nowMilliseconds: Int64) async -> ReplyPlan {

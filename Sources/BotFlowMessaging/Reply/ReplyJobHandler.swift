@@ -5,7 +5,7 @@ import GRDB
 import Logging
 
 /// The `reply` job: compose (§6.5 steps 1–9) then Finish in one transaction with the job's `succeeded` mark.
-public struct ReplyJobHandler: JobHandler {
+public struct ReplyJobHandler: BatchJobHandler {
     let composer: ReplyComposer
     let settings: Settings
     let afterCommit: @Sendable (PipelineEvent) -> Void
@@ -17,20 +17,48 @@ public struct ReplyJobHandler: JobHandler {
         self.afterCommit = afterCommit
     }
 
-    public func run(_ job: ClaimedJob, _ env: JobEnvironment) async throws {
-        guard let messageId = job.payload["message_id"].stringValue else { throw JobFailure("reply job without message_id", retryable: false) }
+    /// Replies to a batch of inbound messages: one read transaction loads them all, composition runs concurrently
+    /// (it may call the LLM), and one write transaction commits every reply with its job's `succeeded` mark.
+    public func runBatch(_ jobs: [ClaimedJob], _ env: JobEnvironment) async -> [Result<Void, any Error>] {
         let started = monotonicSeconds()
-        guard let input = try await composer.load(messageId: messageId) else {
-            _ = try await env.finish(job) { _, _ in }  // the gate stopped: nothing to send
-            return
+        let ids = jobs.map { $0.payload["message_id"].stringValue }
+        let inputs: [ReplyInput?]
+        do {
+            inputs = try await env.database.read { db in try ids.map { id in try id.flatMap { try ReplyComposer.load(db, messageId: $0) } } }
+        } catch {
+            return jobs.map { _ in .failure(error) }
         }
-        let plan = await composer.compose(input, nowMilliseconds: env.clock.nowMilliseconds())
+        let nowMs = env.clock.nowMilliseconds()
+        let plans = await withTaskGroup(of: (Int, ReplyPlan).self) { group -> [ReplyPlan?] in
+            for (index, input) in inputs.enumerated() {
+                guard let input else { continue }
+                group.addTask { (index, await composer.compose(input, nowMilliseconds: nowMs)) }
+            }
+            var plans = [ReplyPlan?](repeating: nil, count: inputs.count)
+            for await (index, plan) in group { plans[index] = plan }
+            return plans
+        }
         let processingMs = Int((monotonicSeconds() - started) * 1000)
         let cost = settings.costPer1KTokensUSD
-        let ids = try await env.finish(job) { db, now in
-            try ReplyFinisher.commit(db, input: input, plan: plan, processingMs: processingMs, costPer1K: cost, now: now)
+        let results: [Result<[String], any Error>]
+        do {
+            results = try await env.finishEach(jobs) { db, now, index -> [String] in
+                guard ids[index] != nil else { throw JobFailure("reply job without message_id", retryable: false) }
+                // The gate stopped (nothing to send), or the reply is committed with the job.
+                guard let input = inputs[index], let plan = plans[index] else { return [] }
+                return try ReplyFinisher.commit(db, input: input, plan: plan, processingMs: processingMs, costPer1K: cost, now: now)
+            }
+        } catch {
+            return jobs.map { _ in .failure(error) }
         }
-        afterCommit(.messagesStored(organizationId: input.conversation.organizationId, conversationId: input.conversation.id, messageIds: ids))
+        return zip(inputs, results).map { input, result in
+            result.map { messageIds in
+                if let input, !messageIds.isEmpty {
+                    afterCommit(.messagesStored(organizationId: input.conversation.organizationId, conversationId: input.conversation.id,
+                                                messageIds: messageIds))
+                }
+            }
+        }
     }
 
     /// A dead reply job flags its inbound message (counted as a failed response, §10.1).
