@@ -76,7 +76,7 @@ public struct Settings: Sendable {
     /// Reads the environment. Malformed values are refused with a message naming the variable.
     public static func fromEnvironment(_ env: [String: String]) throws(ConfigurationError) -> Settings {
         var s = Settings()
-        var reader = EnvReader(env: env)
+        let reader = EnvReader(env: env)
         s.port = try reader.int("PORT", s.port, range: 0...65535)
         s.host = reader.string("HOST") ?? s.host
         s.dataDirectory = reader.string("BOTFLOW_DATA_DIR") ?? s.dataDirectory

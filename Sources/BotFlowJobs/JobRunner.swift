@@ -28,8 +28,9 @@ public final class JobRunner: Service, Sendable {
     let logger: Logger
     let handlers: [JobType: any JobHandler]
     let onDead: @Sendable (ClaimedJob, String) -> Void
-    private let events: AsyncStream<Event>
-    private let continuation: AsyncStream<Event>.Continuation
+    /// The running loop's event stream (one per `run()`, so an application can be built and run more than once,
+    /// as tests do); nil while no loop runs.
+    private let continuation = LockedValue<AsyncStream<Event>.Continuation?>(nil)
     /// Seconds-since-start of the last loop turn, for the health check's heartbeat.
     public let heartbeat = Atomic<Int64>(0)
 
@@ -37,14 +38,13 @@ public final class JobRunner: Service, Sendable {
                 onDead: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
         self.database = database; self.clock = clock; self.options = options; self.logger = logger
         self.handlers = handlers; self.onDead = onDead
-        (events, continuation) = AsyncStream.makeStream(of: Event.self)
     }
 
     /// Handlers and request code call this after committing new jobs.
-    public func wake() { continuation.yield(.wake) }
+    public func wake() { continuation.withLock { $0 }?.yield(.wake) }
 
     public var environment: JobEnvironment {
-        JobEnvironment(database: database, clock: clock, wakeWorkers: { [continuation] in continuation.yield(.wake) })
+        JobEnvironment(database: database, clock: clock, wakeWorkers: { [weak self] in self?.wake() })
     }
 
     /// Startup recovery of behaviour §1.3 step 4 (run before the workers start).
@@ -67,11 +67,16 @@ public final class JobRunner: Service, Sendable {
         try await withGracefulShutdownHandler {
             await self.loop()
         } onGracefulShutdown: {
-            self.continuation.yield(.stop)
+            self.continuation.withLock { $0 }?.yield(.stop)
         }
     }
 
     private func loop() async {
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
+        self.continuation.withLock { $0 = continuation }
+        defer { self.continuation.withLock { $0 = nil } }
+        // Claim at once: jobs recovered at startup or enqueued before the loop started are due now.
+        continuation.yield(.wake)
         await withDiscardingTaskGroup { group in
             group.addTask { [continuation, options] in
                 while !Task.isCancelled {
