@@ -10,7 +10,6 @@ import Logging
 public enum Appliance {
     /// Prepares everything the application needs. Throws `ConfigurationError` for refused configuration.
     public static func prepare(settings input: Settings, clock: any AppClock = SystemClock(), logger: Logger,
-                               passwordIterations: Int = PasswordHasher.minimumIterations,
                                adapters: ChannelAdapters? = nil) async throws -> AppDependencies {
         let startedAt = monotonicSeconds()
         var settings = input
@@ -37,7 +36,7 @@ public enum Appliance {
         }
         let tokens = await TokenService(secret: settings.jwtSecret!, ttlSeconds: settings.jwtTTLSeconds, clock: clock)
         let domain = DomainContext(
-            database: database, clock: clock, settings: settings, passwords: PasswordHasher(iterations: passwordIterations),
+            database: database, clock: clock, settings: settings, passwords: PasswordHasher(),
             tokens: tokens, credentials: CredentialCipher(serverSecret: settings.serverSecret!))
         let messaging = MessagingRuntime(database: database, clock: clock, settings: settings, credentials: domain.credentials,
                                          logger: logger, adapters: adapters)

@@ -74,8 +74,7 @@ enum InboundWriter {
             let botId = try ConversationRepository.defaultBotId(db, accountId: account.id)
             let name = (m.customerName?.isEmpty == false) ? m.customerName! : "Unknown"
             try ConversationRepository.insert(db, id: id, organizationId: account.organizationId, botId: botId, accountId: account.id,
-                                              customerPhone: m.customerPhone, customerName: name, now: now)
-            try ConversationRepository.touchLastMessage(db, id: id, at: now)
+                                              customerPhone: m.customerPhone, customerName: name, lastMessageAt: now, now: now)
             conversation = try ConversationRepository.find(db, id: id)!
             firstInConversation = true
         }

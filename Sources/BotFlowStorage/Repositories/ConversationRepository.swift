@@ -20,13 +20,14 @@ public enum ConversationRepository {
             """), arguments: [accountId, customerPhone]).map(ConversationRecord.init)
     }
 
+    /// `lastMessageAt` is set when the conversation is opened by a message (webhooks), nil otherwise.
     public static func insert(_ db: Database, id: String, organizationId: String, botId: String?, accountId: String,
-                              customerPhone: String, customerName: String, now: String) throws {
+                              customerPhone: String, customerName: String, lastMessageAt: String? = nil, now: String) throws {
         try db.cachedStatement(sql: """
             INSERT INTO conversations (id, organization_id, bot_id, whatsapp_account_id, customer_phone, customer_name, status,
-                                       started_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
-            """).execute(arguments: [id, organizationId, botId, accountId, customerPhone, customerName, now, now, now])
+                                       started_at, last_message_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
+            """).execute(arguments: [id, organizationId, botId, accountId, customerPhone, customerName, now, lastMessageAt, now, now])
     }
 
     /// The account's oldest active bot (I-38): the bot new conversations get.
