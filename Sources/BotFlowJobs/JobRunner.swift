@@ -20,7 +20,7 @@ public final class JobRunner: Service, Sendable {
         public init() {}
     }
 
-    enum Event: Sendable { case wake, finished, tick, stop }
+    enum Event: Sendable { case wake, finished, tick, stop, claimed([ClaimedJob]) }
 
     let database: AppDatabase
     let clock: any AppClock
@@ -33,6 +33,12 @@ public final class JobRunner: Service, Sendable {
     private let continuation = LockedValue<AsyncStream<Event>.Continuation?>(nil)
     /// Seconds-since-start of the last loop turn, for the health check's heartbeat.
     public let heartbeat = Atomic<Int64>(0)
+    /// Jobs claimed and not yet settled (bounded by `concurrency`); shared with the claiming transaction tail.
+    private let inFlight = Atomic<Int>(0)
+    /// False while no loop runs or it is stopping: the tail claims nothing then.
+    private let accepting = Atomic<Bool>(false)
+    /// A claim pass is already on its way to the writer (wake-ups are coalesced).
+    private let claimRequested = Atomic<Bool>(false)
 
     public init(database: AppDatabase, clock: any AppClock, options: Options, logger: Logger, handlers: [JobType: any JobHandler],
                 onDead: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
@@ -71,12 +77,22 @@ public final class JobRunner: Service, Sendable {
         }
     }
 
+    /// Claiming rides on the group commit: every write transaction ends by claiming due jobs for the free slots
+    /// (`claimTail`), so a job enqueued by a webhook or a finishing job is claimed in the same transaction — no
+    /// extra fsync and no wait for a separate claim. Wake-ups, ticks and finished jobs only request an (often empty)
+    /// write so that a claim pass happens even when nothing else is writing.
     private func loop() async {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         self.continuation.withLock { $0 = continuation }
-        defer { self.continuation.withLock { $0 = nil } }
+        database.setTransactionTail(claimTail(continuation))
+        accepting.store(true, ordering: .sequentiallyConsistent)
+        defer {
+            accepting.store(false, ordering: .sequentiallyConsistent)
+            database.setTransactionTail(nil)
+            self.continuation.withLock { $0 = nil }
+        }
         // Claim at once: jobs recovered at startup or enqueued before the loop started are due now.
-        continuation.yield(.wake)
+        requestClaim()
         await withDiscardingTaskGroup { group in
             group.addTask { [continuation, options] in
                 while !Task.isCancelled {
@@ -84,65 +100,94 @@ public final class JobRunner: Service, Sendable {
                     continuation.yield(.tick)
                 }
             }
-            var running = 0
             var stopping = false
             var stopDeadline = ContinuousClock.now
             var ticksSinceSweep = 0
             for await event in events {
                 heartbeat.store(Int64(monotonicSeconds()), ordering: .relaxed)
                 switch event {
-                case .finished: running -= 1
+                case .finished: if !stopping { requestClaim() }
                 case .stop:
                     stopping = true
+                    accepting.store(false, ordering: .sequentiallyConsistent)
                     stopDeadline = ContinuousClock.now.advanced(by: options.shutdownGrace)
                 case .tick:
                     ticksSinceSweep += 1
                     if ticksSinceSweep >= 30 { ticksSinceSweep = 0; await maintenance() }
-                case .wake: break
+                    if !stopping { requestClaim() }
+                case .wake: if !stopping { requestClaim() }
+                case .claimed(let jobs): start(jobs, in: &group, continuation: continuation)
                 }
-                if stopping {
-                    if running == 0 || ContinuousClock.now >= stopDeadline { break }
-                    continue
-                }
-                let free = options.concurrency - running
-                guard free > 0 else { continue }
-                // A claim is a write transaction (one fsync): after a job finishes, wait until a quarter of the slots
-                // are free so claims come in batches instead of one per finished job.
-                if case .finished = event, running > 0, free < max(1, options.concurrency / 4) { continue }
-                var batches: [JobType: [ClaimedJob]] = [:]
-                for job in await claim(free) {
-                    running += 1
-                    if handlers[job.type] is any BatchJobHandler {
-                        batches[job.type, default: []].append(job)
-                        continue
-                    }
-                    group.addTask { [continuation] in
-                        await self.execute(job)
-                        continuation.yield(.finished)
-                    }
-                }
-                for (_, jobs) in batches {
-                    for start in stride(from: 0, to: jobs.count, by: options.batchSize) {
-                        let chunk = Array(jobs[start..<min(start + options.batchSize, jobs.count)])
-                        group.addTask { [continuation] in
-                            await self.executeBatch(chunk)
-                            for _ in chunk { continuation.yield(.finished) }
-                        }
-                    }
-                }
+                if stopping, inFlight.load(ordering: .sequentiallyConsistent) == 0 || ContinuousClock.now >= stopDeadline { break }
             }
             group.cancelAll()
         }
     }
 
-    private func claim(_ limit: Int) async -> [ClaimedJob] {
-        let now = clock.now()
-        do {
-            return try await database.write { db in try JobQueue.claim(db, limit: limit, now: now) }
-        } catch {
-            logger.error("job claim failed", metadata: ["error": "\(error)"])
-            return []
+    /// Runs claimed jobs: batch handlers get chunks of up to `batchSize` jobs of their type, others one task each.
+    private func start(_ jobs: [ClaimedJob], in group: inout DiscardingTaskGroup, continuation: AsyncStream<Event>.Continuation) {
+        var batches: [JobType: [ClaimedJob]] = [:]
+        for job in jobs {
+            if handlers[job.type] is any BatchJobHandler {
+                batches[job.type, default: []].append(job)
+                continue
+            }
+            group.addTask {
+                await self.execute(job)
+                self.inFlight.subtract(1, ordering: .sequentiallyConsistent)
+                continuation.yield(.finished)
+            }
         }
+        for (_, jobs) in batches {
+            for start in stride(from: 0, to: jobs.count, by: options.batchSize) {
+                let chunk = Array(jobs[start..<min(start + options.batchSize, jobs.count)])
+                group.addTask {
+                    await self.executeBatch(chunk)
+                    self.inFlight.subtract(chunk.count, ordering: .sequentiallyConsistent)
+                    continuation.yield(.finished)
+                }
+            }
+        }
+    }
+
+    /// Asks for a claim pass: an empty write whose transaction tail claims. Coalesced while one is pending.
+    private func requestClaim() {
+        guard !claimRequested.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        Task { [database, logger] in
+            do { try await database.write { _ in } } catch {
+                self.claimRequested.store(false, ordering: .sequentiallyConsistent)
+                logger.error("job claim pass failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// The tail appended to every write transaction: claims due jobs for the free slots inside a savepoint (a failed
+    /// claim rolls back alone and never fails the callers' writes); the claimed jobs start once the commit holds.
+    private func claimTail(_ continuation: AsyncStream<Event>.Continuation) -> TransactionTail {
+        TransactionTail(
+            run: { [self] db in
+                claimRequested.store(false, ordering: .sequentiallyConsistent)
+                guard accepting.load(ordering: .sequentiallyConsistent) else { return nil }
+                let free = options.concurrency - inFlight.load(ordering: .sequentiallyConsistent)
+                guard free > 0 else { return nil }
+                var jobs: [ClaimedJob] = []
+                do {
+                    try db.inSavepoint {
+                        jobs = try JobQueue.claim(db, limit: free, now: clock.now())
+                        return .commit
+                    }
+                } catch {
+                    logger.error("job claim failed", metadata: ["error": "\(error)"])
+                    return nil
+                }
+                guard !jobs.isEmpty else { return nil }
+                inFlight.add(jobs.count, ordering: .sequentiallyConsistent)
+                return jobs
+            },
+            completed: { [self] value, committed in
+                guard let jobs = value as? [ClaimedJob] else { return }
+                if committed { continuation.yield(.claimed(jobs)) } else { inFlight.subtract(jobs.count, ordering: .sequentiallyConsistent) }
+            })
     }
 
     func executeBatch(_ jobs: [ClaimedJob]) async {

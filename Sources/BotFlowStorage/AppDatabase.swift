@@ -65,6 +65,9 @@ public final class AppDatabase: Sendable {
         try await groupCommit.write(updates)
     }
 
+    /// Installs (or removes) the work appended to every group-commit transaction (see `TransactionTail`).
+    public func setTransactionTail(_ tail: TransactionTail?) { groupCommit.setTail(tail) }
+
     public func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.read(value)
     }

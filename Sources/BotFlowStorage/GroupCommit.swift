@@ -1,4 +1,18 @@
+import BotFlowCore
 import GRDB
+
+/// Work appended to every group-commit transaction after the callers' writes (the job runner claims due jobs here,
+/// so a job is claimed by the very transaction that enqueued it, at no extra fsync). `run` must not throw: it owns
+/// its errors. `completed` learns whether the transaction that holds `run`'s changes committed.
+public struct TransactionTail: Sendable {
+    public let run: @Sendable (Database) -> (any Sendable)?
+    public let completed: @Sendable (_ value: (any Sendable)?, _ committed: Bool) -> Void
+
+    public init(run: @escaping @Sendable (Database) -> (any Sendable)?,
+                completed: @escaping @Sendable (_ value: (any Sendable)?, _ committed: Bool) -> Void) {
+        self.run = run; self.completed = completed
+    }
+}
 
 /// Group commit for write transactions. SQLite with `synchronous=FULL` pays one fsync per commit (~2 ms here), so
 /// concurrent writers are folded into one transaction: each caller's closure runs in its own savepoint (a throwing
@@ -15,8 +29,11 @@ actor GroupCommit {
     private var flushing = false
     /// Bounds one transaction's size (and so the wait of the first caller in it).
     private let maxBatch = 512
+    private let tail = LockedValue<TransactionTail?>(nil)
 
     init(pool: DatabasePool) { self.pool = pool }
+
+    nonisolated func setTail(_ tail: TransactionTail?) { self.tail.withLock { $0 = tail } }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
@@ -34,14 +51,16 @@ actor GroupCommit {
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             let bodies = batch.map(\.body)
+            let tail = self.tail.withLock { $0 }
+            let tailValue = LockedValue<(any Sendable)?>(nil)
             do {
                 let results: [Result<any Sendable, any Error>]
-                if bodies.count == 1 {
+                if bodies.count == 1 && tail == nil {
                     // One caller: its own transaction, no savepoint overhead.
                     results = [.success(try await pool.write(bodies[0]))]
                 } else {
                     results = try await pool.write { db in
-                        bodies.map { body in
+                        let results = bodies.map { body -> Result<any Sendable, any Error> in
                             var value: (any Sendable)?
                             do {
                                 try db.inSavepoint {
@@ -53,10 +72,14 @@ actor GroupCommit {
                                 return .failure(error)
                             }
                         }
+                        if let tail { tailValue.withLock { $0 = tail.run(db) } }
+                        return results
                     }
                 }
+                tail?.completed(tailValue.withLock { $0 }, true)
                 for (item, result) in zip(batch, results) { item.continuation.resume(with: result) }
             } catch {
+                tail?.completed(tailValue.withLock { $0 }, false)
                 for item in batch { item.continuation.resume(throwing: error) }
             }
         }

@@ -543,6 +543,54 @@ import Testing
 }
 
 extension JobRunnerTests {
+    /// Claiming rides on the group commit: a job is claimed by the transaction that enqueues it (no separate claim
+    /// transaction, no wait for a wake-up), never beyond `concurrency`, and the rest is claimed as slots free up.
+    @Test func jobsAreClaimedByTheTransactionThatEnqueuesThemWithinConcurrency() async throws {
+        let clock = ManualClock()
+        let app = try await TestAppliance.make(clock: clock)
+        let gate = LockedValue(false)
+        var options = JobRunner.Options()
+        options.concurrency = 2
+        options.pollInterval = .seconds(3600)   // no ticks: only the transaction tail and finished jobs claim
+        var logger = Logger(label: "botflow.test.jobs")
+        logger.logLevel = .critical
+        let runner = JobRunner(database: app.database, clock: clock, options: options, logger: logger,
+                               handlers: [.reembed: GatedHandler(gate: gate)])
+        let task = Task { try await runner.run() }
+        defer { task.cancel() }
+        // The loop is up once its first (empty) claim pass has committed.
+        try await Task.sleep(for: .milliseconds(100))
+
+        let now = clock.now()
+        try await app.database.write { db in
+            for n in 0..<3 { try JobQueue.enqueue(db, JobSpec(type: .reembed, payload: ["n": .int(n)], dedupeKey: "gated-\(n)"), now: now) }
+        }
+        // Read right after the commit: the enqueueing transaction already claimed two of them.
+        let states = try await app.database.read { db in
+            try String.fetchAll(db, sql: "SELECT state FROM jobs WHERE dedupe_key LIKE 'gated-%' ORDER BY rowid")
+        }
+        #expect(states == ["running", "running", "queued"])
+
+        gate.withLock { $0 = true }
+        try await waitUntil("all gated jobs succeeded", timeout: .seconds(30)) {
+            try await app.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE dedupe_key LIKE 'gated-%' AND state = 'succeeded'")! == 3
+            }
+        }
+    }
+}
+
+/// Holds every job until the gate opens.
+private struct GatedHandler: JobHandler {
+    let gate: LockedValue<Bool>
+
+    func run(_ job: ClaimedJob, _ env: JobEnvironment) async throws {
+        while !gate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        try await env.finish(job) { _, _ in }
+    }
+}
+
+extension JobRunnerTests {
     /// A job that goes `dead` in startup recovery or in the stale-lock sweeper is treated like one that died in a worker:
     /// its handler's `died` runs in the same transaction and `onDead` (the error log) is told.
     @Test func jobsDyingInRecoveryOrTheSweeperAreReportedLikeAnyDeadJob() async throws {

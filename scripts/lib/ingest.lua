@@ -4,25 +4,20 @@ local token = os.getenv("BOTFLOW_TOKEN")
 local to = os.getenv("BOTFLOW_TO")
 local run = os.getenv("BOTFLOW_RUN") or "r"
 local counter = 0
-local thread_id = 0
+local next_thread = 0
 
+-- setup runs in the main Lua state once per thread; thread:set defines the global `thread_id` in that thread's state.
 function setup(thread)
-  thread:set("thread_id", thread_id)
-  thread_id = thread_id + 1
-end
-
-function init(args)
-  counter = 0
-  -- a tag unique to this thread's Lua state (thread:set values are not visible before init on every wrk build)
-  tag = string.gsub(tostring({}), "table: 0x", "")
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
 end
 
 function request()
   counter = counter + 1
-  -- distinct customer per request: +2771<thread><counter>
-  local from = string.format("+2771%s%07d", string.sub(string.gsub(tag, "%D", "") .. "000", -3), counter)
-  local body = string.format('{"to":"%s","from":"%s","text":"How much is the fare to the airport?","message_id":"%s_%s_%d"}',
-                             to, from, run, tag, counter)
+  -- distinct customer per request: +2771<thread (2 digits, from setup)><counter (7 digits)>
+  local from = string.format("+2771%02d%07d", thread_id, counter)
+  local body = string.format('{"to":"%s","from":"%s","text":"How much is the fare to the airport?","message_id":"%s_%d_%d"}',
+                             to, from, run, thread_id, counter)
   return wrk.format("POST", "/webhooks/sandbox/whatsapp",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end

@@ -14,7 +14,7 @@ enum HandoffRules {
     /// The first keyword that is a case-insensitive substring of the text.
     static func matchingKeyword(in text: String, config: JSON) -> String? {
         let lowered = text.lowercased()
-        return keywords(config: config).first { lowered.contains($0.lowercased()) }
+        return keywords(config: config).first { lowered.containsBytes(of: $0.lowercased()) }
     }
 
     static func message(config: JSON) -> String {
@@ -31,9 +31,9 @@ enum HandoffRules {
         let text = customerText.lowercased(), reply = botReply.lowercased()
         for condition in conditions {
             let c = condition.lowercased()
-            if c.contains("angry") || c.contains("frustrat"), angry.contains(where: text.contains) { return condition }
-            if c.contains("cancel") || c.contains("modify"), cancel.contains(where: text.contains) { return condition }
-            if replyIsLLM, c.contains("outside") || c.contains("special") || c.contains("technical"), unable.contains(where: reply.contains) {
+            if c.containsBytes(of: "angry") || c.containsBytes(of: "frustrat"), angry.contains(where: text.containsBytes) { return condition }
+            if c.containsBytes(of: "cancel") || c.containsBytes(of: "modify"), cancel.contains(where: text.containsBytes) { return condition }
+            if replyIsLLM, c.containsBytes(of: "outside") || c.containsBytes(of: "special") || c.containsBytes(of: "technical"), unable.contains(where: reply.containsBytes) {
                 return condition
             }
         }
@@ -50,7 +50,7 @@ enum IntentMatcher {
         for (name, intent) in intents {
             guard let response = intent["response"].stringValue else { continue }
             for trigger in intent["triggers"].arrayValue?.compactMap(\.stringValue) ?? [] where !trigger.isEmpty {
-                guard lowered.contains(trigger.lowercased()) else { continue }
+                guard lowered.containsBytes(of: trigger.lowercased()) else { continue }
                 let length = trigger.count
                 if best == nil || length > best!.length || (length == best!.length && name < best!.name) {
                     best = (name, response, length)
