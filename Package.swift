@@ -43,6 +43,11 @@ let package = Package(
             "BotFlowCore", "BotFlowSchema",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The in-process response cache: tiered byte-bounded LRU, key table, invalidation sets, statistics.
+        .target(name: "BotFlowCache", dependencies: [
+            "BotFlowCore",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // JWT, password hashing, credential envelopes, constant-time comparison.
         .target(name: "BotFlowSecurity", dependencies: [
             "BotFlowCore", "CLibCrypto",
@@ -70,7 +75,7 @@ let package = Package(
         ]),
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
-            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging",
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -88,6 +93,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/BotFlowTestSupport"),
         .testTarget(name: "BotFlowCoreTests", dependencies: ["BotFlowCore"]),
+        .testTarget(name: "BotFlowCacheTests", dependencies: ["BotFlowCache", "BotFlowCore", "BotFlowTestSupport"]),
         .testTarget(name: "BotFlowStorageTests", dependencies: [
             "BotFlowStorage", "BotFlowCore", "BotFlowDomain", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

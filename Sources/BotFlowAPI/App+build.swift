@@ -1,3 +1,4 @@
+import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
 import BotFlowMessaging
@@ -14,6 +15,7 @@ public struct AppDependencies: Sendable {
     public let database: AppDatabase
     public let domain: DomainContext
     public let messaging: MessagingRuntime
+    public let cache: ResponseCache
     public let clock: any AppClock
     public let logger: Logger
     public let startedAt: Double
@@ -26,7 +28,8 @@ public func buildApplication(_ deps: AppDependencies) -> some ApplicationProtoco
         router: router,
         configuration: .init(address: .hostname(deps.settings.host, port: deps.settings.port), serverName: nil),
         // Services stop in reverse order: the job workers drain before the database is checkpointed.
-        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs],
+        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs,
+                   CacheSweeper(cache: deps.cache)],
         logger: deps.logger)
 }
 
@@ -47,10 +50,11 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     AuthController(auth: auth, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
     OrganizationController(organizations: OrganizationService(deps.domain), body: body).addRoutes(to: authenticated)
     WhatsAppController(accounts: WhatsAppAccountService(deps.domain), body: body, publicBaseURL: base).addRoutes(to: authenticated)
-    BotController(bots: BotService(deps.domain), body: body).addRoutes(to: authenticated)
-    TemplateController(templates: TemplateService(deps.domain), body: body)
+    let cached = CachedResponses(cache: deps.cache)
+    BotController(bots: BotService(deps.domain), body: body, cached: cached).addRoutes(to: authenticated)
+    TemplateController(templates: TemplateService(deps.domain), body: body, cached: cached)
         .addRoutes(public: router, optionalAuth: optionalAuth, authenticated: authenticated)
-    ConversationController(conversations: deps.messaging.conversations, body: body).addRoutes(to: authenticated)
+    ConversationController(conversations: deps.messaging.conversations, body: body, cached: cached).addRoutes(to: authenticated)
     let webhooks = WebhookService(runtime: deps.messaging, database: deps.database, settings: settings,
                                   credentials: deps.domain.credentials, logger: deps.logger)
     WebhookController(webhooks: webhooks, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)

@@ -1,3 +1,4 @@
+import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
 import BotFlowMessaging
@@ -41,8 +42,12 @@ public enum Appliance {
         let messaging = MessagingRuntime(database: database, clock: clock, settings: settings, credentials: domain.credentials,
                                          logger: logger, adapters: adapters)
         try await messaging.recover(database: database, clock: clock)
-        return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, clock: clock,
-                               logger: logger, startedAt: startedAt)
+        let cache = ResponseCache(maxBytes: settings.cacheMaxBytes, enabled: settings.cacheEnabled, clock: clock)
+        // Pipeline commits (webhooks, replies, deliveries, agent replies, status changes) delete their keys before the
+        // request that caused them is answered, or right after a background job's commit (behaviour §3.4).
+        messaging.observe { event in cache.invalidate(CacheInvalidation.patterns(for: event)) }
+        return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, cache: cache,
+                               clock: clock, logger: logger, startedAt: startedAt)
     }
 
     /// Creates the data directory (mode 0700) when missing.

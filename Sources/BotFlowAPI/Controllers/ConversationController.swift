@@ -1,3 +1,4 @@
+import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
 import BotFlowMessaging
@@ -7,15 +8,29 @@ import Hummingbird
 struct ConversationController {
     let conversations: ConversationService
     let body: JSONBodyReader
+    let cached: CachedResponses
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("/api/conversations") { request, context in
-            let page = try await conversations.list(identity: try context.requireIdentity(), query: request.queryDictionary)
-            return Response.json(["conversations": .array(page.items.map(Present.conversation)), "next_cursor": .string(page.nextCursor)])
+            let identity = try context.requireIdentity()
+            let org = try identity.organizationId()
+            let query = request.queryDictionary
+            // Raw parameters in the key: an invalid query fails before anything is stored, and every variant of one
+            // organization's lists goes with the `conversation:list:{org}:` prefix.
+            let key = CacheKeys.conversationList(org: org, status: query["status"], bot: query["bot_id"], phone: query["customer_phone"],
+                                                 limit: query["limit"] ?? "20", cursor: query["cursor"])
+            return try await cached.respond(key, tier: .HOT) {
+                let page = try await conversations.list(identity: identity, query: query)
+                return ["conversations": .array(page.items.map(Present.conversation)), "next_cursor": .string(page.nextCursor)]
+            }
         }
         group.get("/api/conversations/:id") { _, context in
-            let c = try await conversations.get(try context.parameters.require("id"), identity: try context.requireIdentity())
-            return Response.json(["conversation": Present.conversation(c)])
+            let identity = try context.requireIdentity()
+            let org = try identity.organizationId()
+            let id = try context.parameters.require("id")
+            return try await cached.respond(CacheKeys.conversation(org: org, conversation: id), tier: .HOT) {
+                ["conversation": Present.conversation(try await conversations.get(id, identity: identity))]
+            }
         }
         group.patch("/api/conversations/:id") { request, context in
             let identity = try context.requireIdentity()
@@ -24,9 +39,17 @@ struct ConversationController {
             return Response.json(["conversation": Present.conversation(c)])
         }
         group.get("/api/conversations/:id/messages") { request, context in
-            let page = try await conversations.messages(try context.parameters.require("id"), identity: try context.requireIdentity(),
-                                                        query: request.queryDictionary)
-            return Response.json(["messages": .array(page.items.map(Present.message)), "next_cursor": .string(page.nextCursor)])
+            let identity = try context.requireIdentity()
+            let org = try identity.organizationId()
+            let id = try context.parameters.require("id")
+            let query = request.queryDictionary
+            let key = CacheKeys.messages(conversation: id, limit: query["limit"] ?? "20",
+                                         before: query["before"] ?? query["cursor"])
+            // The key has no organization: the entry is scoped to the caller's.
+            return try await cached.respond(key, tier: .HOT, owner: org) {
+                let page = try await conversations.messages(id, identity: identity, query: query)
+                return ["messages": .array(page.items.map(Present.message)), "next_cursor": .string(page.nextCursor)]
+            }
         }
         group.post("/api/conversations/:id/messages") { request, context in
             let identity = try context.requireIdentity()
