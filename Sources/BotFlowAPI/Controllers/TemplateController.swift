@@ -29,7 +29,7 @@ struct TemplateController {
             if context.identity?.isAdmin == true {
                 return cached.uncached(["template": Present.template(try await templates.get(id, includeUnpublished: true))])
             }
-            return try await cached.respond(CacheKeys.template(id), tier: .TEMPLATE) {
+            return try await cached.respond(CacheKeys.template(id.lowercased()), tier: .TEMPLATE) {
                 ["template": Present.template(try await templates.get(id, includeUnpublished: false))]
             }
         }
