@@ -1,6 +1,7 @@
 import BotFlowCore
 import BotFlowTestSupport
 import Foundation
+import GRDB
 import HTTPTypes
 import HummingbirdTesting
 import Testing
@@ -100,6 +101,14 @@ import Testing
             }
 
             func checkReads(after write: String) async throws {
+                // Background work a write started (an agent reply's delivery) settles first, so both reads see one state.
+                for _ in 0..<500 {
+                    let busy = try await app.database.read { db in
+                        try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE state IN ('queued','running','retrying')")!
+                    }
+                    if busy == 0 { break }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 var seen: [String: String] = [:]
                 for (path, token) in reads() { seen[path] = try await client.call(.get, path, token: token).text }
                 app.deps.cache.removeAll()
