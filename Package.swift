@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries: OpenSSL libcrypto (PBKDF2, AES-256-CBC) through a one-header shim.
@@ -48,6 +50,14 @@ let package = Package(
             "BotFlowCore",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The operational window: HTTP metrics (swift-metrics + swift-prometheus), the in-memory error log, process
+        // memory and disk figures, JSON log lines.
+        .target(name: "BotFlowObservability", dependencies: [
+            "BotFlowCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // JWT, password hashing, credential envelopes, constant-time comparison.
         .target(name: "BotFlowSecurity", dependencies: [
             "BotFlowCore", "CLibCrypto",
@@ -75,14 +85,14 @@ let package = Package(
         ]),
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
-            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache",
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache", "BotFlowObservability",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "botflow", dependencies: [
-            "BotFlowAPI", "BotFlowStorage", "BotFlowCore",
+            "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowObservability",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -93,6 +103,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/BotFlowTestSupport"),
         .testTarget(name: "BotFlowCoreTests", dependencies: ["BotFlowCore"]),
+        .testTarget(name: "BotFlowObservabilityTests", dependencies: ["BotFlowObservability", "BotFlowCore"]),
         .testTarget(name: "BotFlowCacheTests", dependencies: ["BotFlowCache", "BotFlowCore", "BotFlowTestSupport"]),
         .testTarget(name: "BotFlowStorageTests", dependencies: [
             "BotFlowStorage", "BotFlowCore", "BotFlowDomain", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
