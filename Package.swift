@@ -86,6 +86,7 @@ let package = Package(
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
             "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache", "BotFlowObservability",
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -103,7 +104,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/BotFlowTestSupport"),
         .testTarget(name: "BotFlowCoreTests", dependencies: ["BotFlowCore"]),
-        .testTarget(name: "BotFlowObservabilityTests", dependencies: ["BotFlowObservability", "BotFlowCore"]),
+        .testTarget(name: "BotFlowObservabilityTests", dependencies: ["BotFlowObservability", "BotFlowCore", "BotFlowTestSupport"]),
         .testTarget(name: "BotFlowCacheTests", dependencies: ["BotFlowCache", "BotFlowCore", "BotFlowTestSupport"]),
         .testTarget(name: "BotFlowStorageTests", dependencies: [
             "BotFlowStorage", "BotFlowCore", "BotFlowDomain", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),

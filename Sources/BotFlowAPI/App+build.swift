@@ -2,6 +2,7 @@ import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
 import BotFlowMessaging
+import BotFlowObservability
 import BotFlowSecurity
 import BotFlowStorage
 import Foundation
@@ -16,6 +17,9 @@ public struct AppDependencies: Sendable {
     public let domain: DomainContext
     public let messaging: MessagingRuntime
     public let cache: ResponseCache
+    public let metrics: AppMetrics
+    public let errorLog: ErrorLog
+    public let readiness: Readiness
     public let clock: any AppClock
     public let logger: Logger
     public let startedAt: Double
@@ -29,7 +33,7 @@ public func buildApplication(_ deps: AppDependencies) -> some ApplicationProtoco
         configuration: .init(address: .hostname(deps.settings.host, port: deps.settings.port), serverName: nil),
         // Services stop in reverse order: the job workers drain before the database is checkpointed.
         services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs,
-                   CacheSweeper(cache: deps.cache)],
+                   CacheSweeper(cache: deps.cache), ReadinessService(readiness: deps.readiness)],
         logger: deps.logger)
 }
 
@@ -38,7 +42,8 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     let settings = deps.settings
     let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
     router.add(middleware: RequestLifecycleMiddleware(
-        securityHeaders: SecurityHeaders.fields(frontendURL: settings.frontendURL), logger: deps.logger))
+        securityHeaders: SecurityHeaders.fields(frontendURL: settings.frontendURL), logger: deps.logger, metrics: deps.metrics,
+        errorLog: deps.errorLog, clock: deps.clock))
 
     let body = JSONBodyReader(limit: settings.bodyLimitBytes)
     let auth = AuthService(deps.domain)
@@ -46,7 +51,13 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     let optionalAuth = router.group().add(middleware: AuthMiddleware(auth: auth, optional: true))
     let base = settings.effectivePublicBaseURL
 
-    HealthController(settings: settings, clock: deps.clock, startedAt: deps.startedAt).addRoutes(to: router)
+    let report = MetricsReport(database: deps.database, cache: deps.cache, metrics: deps.metrics, errorLog: deps.errorLog, clock: deps.clock,
+                               startedAt: deps.startedAt)
+    let checks = HealthChecks(database: deps.database, cache: deps.cache, jobs: deps.messaging.jobs, dataDirectory: settings.dataDirectory)
+    HealthController(settings: settings, clock: deps.clock, startedAt: deps.startedAt, checks: checks, readiness: deps.readiness, report: report)
+        .addRoutes(to: router)
+    AdminController(database: deps.database, clock: deps.clock, errorLog: deps.errorLog, wakeJobs: { [jobs = deps.messaging.jobs] in jobs.wake() })
+        .addRoutes(to: authenticated)
     AuthController(auth: auth, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
     OrganizationController(organizations: OrganizationService(deps.domain), body: body).addRoutes(to: authenticated)
     WhatsAppController(accounts: WhatsAppAccountService(deps.domain), body: body, publicBaseURL: base).addRoutes(to: authenticated)

@@ -2,6 +2,7 @@ import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
 import BotFlowMessaging
+import BotFlowObservability
 import BotFlowSecurity
 import BotFlowStorage
 import Foundation
@@ -27,7 +28,7 @@ public enum Appliance {
         }
         try settings.validate()
 
-        let database = try AppDatabase(path: settings.databasePath, logger: logger)
+        let database = try AppDatabase(path: settings.databasePath, logger: logger, slowQueryMilliseconds: settings.slowQueryMilliseconds)
         let seeded = try await Seeder.run(database, clock: clock)
         if seeded.templatesInserted + seeded.marketplaceInserted > 0 {
             logger.info("seeded", metadata: ["templates": "\(seeded.templatesInserted)", "marketplace": "\(seeded.marketplaceInserted)"])
@@ -39,15 +40,20 @@ public enum Appliance {
         let domain = DomainContext(
             database: database, clock: clock, settings: settings, passwords: PasswordHasher(),
             tokens: tokens, credentials: CredentialCipher(serverSecret: settings.serverSecret!))
+        let errorLog = ErrorLog(capacity: settings.errorLogSize)
         let messaging = MessagingRuntime(database: database, clock: clock, settings: settings, credentials: domain.credentials,
-                                         logger: logger, adapters: adapters)
+                                         logger: logger, adapters: adapters) { job, error in
+            // Dead jobs join 5xx responses in the admin error log (behaviour §12).
+            errorLog.record(.init(timestamp: clock.now(), error: "Job failed", message: error, source: "job:\(job.type.rawValue)"))
+        }
         try await messaging.recover(database: database, clock: clock)
         let cache = ResponseCache(maxBytes: settings.cacheMaxBytes, enabled: settings.cacheEnabled, clock: clock)
         // Pipeline commits (webhooks, replies, deliveries, agent replies, status changes) delete their keys before the
         // request that caused them is answered, or right after a background job's commit (behaviour §3.4).
         messaging.observe { event in cache.invalidate(CacheInvalidation.patterns(for: event)) }
         return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, cache: cache,
-                               clock: clock, logger: logger, startedAt: startedAt)
+                               metrics: AppMetrics(), errorLog: errorLog, readiness: Readiness(), clock: clock, logger: logger,
+                               startedAt: startedAt)
     }
 
     /// Creates the data directory (mode 0700) when missing.

@@ -18,7 +18,8 @@ public final class MessagingRuntime: Sendable {
     ///   - adapters: the channel adapters (default: the real providers at the configured base URLs).
     ///   - knowledge: the knowledge stage's search (default: none until the Knowledge issue lands).
     public init(database: AppDatabase, clock: any AppClock, settings: Settings, credentials: CredentialCipher, logger: Logger,
-                adapters: ChannelAdapters? = nil, knowledge: any KnowledgeSearching = NoKnowledge(), httpClient: HTTPClient = .shared) {
+                adapters: ChannelAdapters? = nil, knowledge: any KnowledgeSearching = NoKnowledge(), httpClient: HTTPClient = .shared,
+                onDeadJob: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
         let observers = EventObservers()
         self.observers = observers
         let notify: @Sendable (PipelineEvent) -> Void = { event in observers.publish(event) }
@@ -33,7 +34,7 @@ public final class MessagingRuntime: Sendable {
             .workflow_resume: WorkflowResumeJobHandler(settings: settings, afterCommit: notify),
             .deliver: DeliverJobHandler(credentials: credentials, settings: settings, adapters: { channelAdapters[$0] }, afterCommit: notify),
         ]
-        let jobs = JobRunner(database: database, clock: clock, options: options, logger: logger, handlers: handlers)
+        let jobs = JobRunner(database: database, clock: clock, options: options, logger: logger, handlers: handlers, onDead: onDeadJob)
         self.jobs = jobs
         ingestor = InboundIngestor(database: database, clock: clock, logger: logger) { s in
             jobs.wake()

@@ -10,9 +10,13 @@ public final class AppDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
     private let groupCommit: GroupCommit
+    /// Every statement of every connection is timed into this (behaviour §11.4).
+    public let queryStats: QueryStats
 
     /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
-    public init(path: String, logger: Logger = Logger(label: "botflow.db")) throws {
+    public init(path: String, logger: Logger = Logger(label: "botflow.db"), slowQueryMilliseconds: Int = 100) throws {
+        let queryStats = QueryStats(slowThresholdMs: slowQueryMilliseconds, logger: logger)
+        self.queryStats = queryStats
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.foreignKeysEnabled = true
@@ -22,6 +26,9 @@ public final class AppDatabase: Sendable {
             try db.execute(sql: "PRAGMA busy_timeout = 5000")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            db.trace(options: .profile) { event in
+                if case let .profile(statement, duration) = event { queryStats.record(sql: statement.sql, seconds: duration) }
+            }
         }
         self.path = path
         self.pool = try DatabasePool(path: path, configuration: config)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BotFlowCore
 import Foundation
+import BotFlowObservability
 import Logging
 
 /// Flags shared by the subcommands; each overrides the environment variable of the same meaning.
@@ -23,16 +24,14 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// Structured JSON log lines on stdout (behaviour §12) at the configured level.
 func makeLogger(level: String) -> Logger {
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardOutput(label: label)
-        handler.logLevel = switch level {
-        case "debug": .debug
-        case "warn": .warning
-        case "error": .error
-        default: .info
-        }
-        return handler
+    let logLevel: Logger.Level = switch level {
+    case "debug": .debug
+    case "warn": .warning
+    case "error": .error
+    default: .info
     }
+    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: logLevel) }
     return Logger(label: "botflow")
 }

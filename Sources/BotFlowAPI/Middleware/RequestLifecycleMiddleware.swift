@@ -1,4 +1,5 @@
 import BotFlowCore
+import BotFlowObservability
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,27 +12,47 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let securityHeaders: HTTPFields
     let logger: Logger
+    let metrics: AppMetrics
+    let errorLog: ErrorLog
+    let clock: any AppClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.requestId = Self.requestId(from: request.headers[.xRequestId])
         let started = monotonicSeconds()
         var response: Response
+        var failure: String?
         do {
             // api.md §1.1: a path parameter longer than 100 characters is an unknown route.
             if context.parameters.contains(where: { $0.value.count > 100 }) { throw HTTPError(.notFound) }
             response = try await next(request, context)
         } catch {
             response = errorResponse(error, request: request, context: context)
+            failure = String(describing: error)
         }
         for field in securityHeaders { response.headers[field.name] = field.value }
         response.headers[.xRequestId] = context.requestId
-        let ms = Int((monotonicSeconds() - started) * 1000)
-        logger.info("request", metadata: [
+        let seconds = monotonicSeconds() - started
+        metrics.recordRequest(status: Int(response.status.code), seconds: seconds)
+        if response.status.code >= 500 { recordError(response, failure: failure, request: request, context: context) }
+        var line: Logger.Metadata = [
             "request_id": "\(context.requestId)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
-            "status": "\(response.status.code)", "duration_ms": "\(ms)",
-        ])
+            "status": "\(response.status.code)", "duration_ms": "\(Int(seconds * 1000))", "ip": "\(context.remoteAddress?.ipAddress ?? "-")",
+        ]
+        if let identity = context.identity {
+            line["user_id"] = "\(identity.userId)"
+            if let org = identity.claimedOrganizationId { line["organization_id"] = "\(org)" }
+        }
+        if let cache = response.headers[.xCache] { line["cache"] = "\(cache)" }
+        logger.info("request", metadata: line)
         return response
+    }
+
+    /// 5xx responses join the admin error log (behaviour §12).
+    func recordError(_ response: Response, failure: String?, request: Request, context: Context) {
+        errorLog.record(.init(timestamp: clock.now(), requestId: context.requestId, method: request.method.rawValue, path: request.uri.path,
+                              status: Int(response.status.code), error: response.status.reasonPhrase,
+                              message: failure ?? response.status.reasonPhrase, source: "http"))
     }
 
     func errorResponse(_ error: any Error, request: Request, context: Context) -> Response {

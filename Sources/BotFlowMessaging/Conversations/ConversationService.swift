@@ -199,43 +199,6 @@ enum Cursor {
     }
 }
 
-/// Query-string validation (limit 1–100 default 20, enums, cursors) with the same issue format as bodies.
-struct QueryValidator {
-    let query: [String: String]
-    var issues: [ValidationIssue] = []
-    init(_ query: [String: String]) { self.query = query }
-
-    mutating func limit(default value: Int = 20, max: Int = 100) -> Int {
-        guard let raw = query["limit"] else { return value }
-        guard let n = Int(raw), (1...max).contains(n) else {
-            issues.append(ValidationIssue(path: ["limit"], message: "limit must be an integer between 1 and \(max)", code: .invalid_type))
-            return value
-        }
-        return n
-    }
-
-    mutating func oneOf(_ key: String, _ options: [String]) -> String? {
-        guard let raw = query[key] else { return nil }
-        guard options.contains(raw) else {
-            issues.append(ValidationIssue(path: [.key(key)], message: "Invalid enum value. Expected \(options.map { "'\($0)'" }.joined(separator: " | ")), received '\(raw)'",
-                                          code: .invalid_enum_value))
-            return nil
-        }
-        return raw
-    }
-
-    mutating func cursor<T>(_ decode: (String) -> T?) -> T? {
-        guard let raw = query["cursor"] else { return nil }
-        guard let value = decode(raw) else {
-            issues.append(ValidationIssue(path: ["cursor"], message: "Invalid cursor", code: .custom))
-            return nil
-        }
-        return value
-    }
-
-    func finish() throws(APIError) { if !issues.isEmpty { throw APIError.validation(issues) } }
-}
-
 enum Base64URLText {
     static func encode(_ text: String) -> String { Base64URL.encode(Array(text.utf8)) }
 

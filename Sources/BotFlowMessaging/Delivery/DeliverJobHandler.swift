@@ -138,7 +138,11 @@ public struct DeliverJobHandler: BatchJobHandler {
         guard let message = try MessageRepository.find(db, id: outbox.messageId) else { return }
         if message.status != "read" { try MessageRepository.setStatus(db, id: message.id, status: "failed", providerMessageId: nil, now: now) }
         try ConversationMetrics.recompute(db, conversationId: message.conversationId, costPer1KTokens: settings.costPer1KTokensUSD, now: now)
-        afterCommit(.messageStatusChanged(organizationId: message.organizationId, conversationId: message.conversationId, messageId: message.id))
+        // `died` runs inside the transaction that marks the job dead: caches are invalidated only once it commits,
+        // or a read in between could cache the pre-failure state again.
+        let event = PipelineEvent.messageStatusChanged(organizationId: message.organizationId, conversationId: message.conversationId,
+                                                       messageId: message.id)
+        db.afterNextTransaction(onCommit: { [afterCommit] _ in afterCommit(event) })
     }
 }
 
