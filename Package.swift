@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "botflow", targets: ["botflow"]),
+        .executable(name: "botflow-bench", targets: ["botflow-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -92,6 +93,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Micro-benchmarks for the scripts/bench-* scripts.
+        .executableTarget(name: "botflow-bench", dependencies: ["BotFlowCache", "BotFlowCore"]),
         .executableTarget(name: "botflow", dependencies: [
             "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowObservability",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

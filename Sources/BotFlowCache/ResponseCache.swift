@@ -33,12 +33,33 @@ public final class ResponseCache: Sendable {
 
     struct TierCounters { var hits = 0, misses = 0, evictions = 0 }
 
-    /// One computation in progress; `stale` is set when a write invalidated its key meanwhile.
+    /// One computation in progress, run inline by the first caller (no task per miss); later callers of the same
+    /// key wait for its result. `stale` is set when a write invalidated its key meanwhile.
     final class Flight: Sendable {
         let key: String
-        let task: Task<[UInt8], any Error>
         let stale = Atomic<Bool>(false)
-        init(key: String, task: Task<[UInt8], any Error>) { self.key = key; self.task = task }
+        private let waiters = LockedValue<(result: Result<[UInt8], any Error>?, continuations: [CheckedContinuation<[UInt8], any Error>])>((nil, []))
+        init(key: String) { self.key = key }
+
+        func wait() async throws -> [UInt8] {
+            try await withCheckedThrowingContinuation { continuation in
+                let done = waiters.withLock { w -> Result<[UInt8], any Error>? in
+                    if let result = w.result { return result }
+                    w.continuations.append(continuation)
+                    return nil
+                }
+                if let done { continuation.resume(with: done) }
+            }
+        }
+
+        func finish(_ result: Result<[UInt8], any Error>) {
+            let waiting = waiters.withLock { w in
+                w.result = result
+                defer { w.continuations = [] }
+                return w.continuations
+            }
+            for continuation in waiting { continuation.resume(with: result) }
+        }
     }
 
     public init(maxBytes: Int, enabled: Bool, clock: any AppClock) {
@@ -67,15 +88,16 @@ public final class ResponseCache: Sendable {
             }
             s.counters[tier, default: .init()].misses += 1
             if let flight = s.flights[flightKey] { return .join(flight) }
-            let flight = Flight(key: key, task: Task { try await compute() })
+            let flight = Flight(key: key)
             s.flights[flightKey] = flight
             return .lead(flight)
         }
         switch lookup {
         case .hit(let bytes): return (bytes, true)
-        case .join(let flight): return (try await flight.task.value, false)
+        case .join(let flight): return (try await flight.wait(), false)
         case .lead(let flight):
-            let result = await flight.task.result
+            let result: Result<[UInt8], any Error>
+            do { result = .success(try await compute()) } catch { result = .failure(error) }
             state.withLock { s in
                 if s.flights[flightKey] === flight { s.flights.removeValue(forKey: flightKey) }
                 if case .success(let bytes) = result, !flight.stale.load(ordering: .sequentiallyConsistent) {
@@ -83,6 +105,7 @@ public final class ResponseCache: Sendable {
                     for t in evicted { s.counters[t, default: .init()].evictions += 1 }
                 }
             }
+            flight.finish(result)
             return (try result.get(), false)
         }
     }
