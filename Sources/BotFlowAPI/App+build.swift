@@ -33,7 +33,8 @@ public func buildApplication(_ deps: AppDependencies) -> some ApplicationProtoco
         configuration: .init(address: .hostname(deps.settings.host, port: deps.settings.port), serverName: nil),
         // Services stop in reverse order: the job workers drain before the database is checkpointed.
         services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs,
-                   CacheSweeper(cache: deps.cache), ReadinessService(readiness: deps.readiness)],
+                   CacheSweeper(cache: deps.cache), ReadinessService(readiness: deps.readiness),
+                   QueryStatsReporter(stats: deps.database.queryStats, logger: deps.logger)],
         logger: deps.logger)
 }
 

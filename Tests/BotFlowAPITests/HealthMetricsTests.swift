@@ -161,7 +161,7 @@ import Testing
             let owner = try await client.signup(organization: "Shop")
             // A job type without a handler dies at once; the error log records it.
             let now = app.deps.clock.now()
-            try await app.database.write { db in
+            _ = try await app.database.write { db in
                 try JobQueue.enqueue(db, JobSpec(type: .ivf_train, payload: ["bot_id": "b1"], dedupeKey: "ivf:test"), now: now)
             }
             app.deps.messaging.jobs.wake()
