@@ -45,6 +45,12 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     router.add(middleware: RequestLifecycleMiddleware(
         securityHeaders: SecurityHeaders.fields(frontendURL: settings.frontendURL), logger: deps.logger, metrics: deps.metrics,
         errorLog: deps.errorLog, clock: deps.clock))
+    router.add(middleware: CORSMiddleware(frontendURL: settings.frontendURL, extraOrigins: settings.corsOrigins))
+    router.add(middleware: RateLimitMiddleware(
+        limiter: RateLimiter(limits: [.auth: settings.rateLimitAuth, .webhook: settings.rateLimitWebhook, .global: settings.rateLimitGlobal],
+                             windowSeconds: settings.rateLimitWindowSeconds, clock: deps.clock),
+        addresses: ClientAddress(trustedProxies: settings.trustedProxies, allowlist: settings.rateLimitAllowlist),
+        metrics: deps.metrics))
 
     let body = JSONBodyReader(limit: settings.bodyLimitBytes)
     let auth = AuthService(deps.domain)

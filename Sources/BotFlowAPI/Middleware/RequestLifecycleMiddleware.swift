@@ -27,8 +27,16 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
             if context.parameters.contains(where: { $0.value.count > 100 }) { throw HTTPError(.notFound) }
             response = try await next(request, context)
         } catch {
-            response = errorResponse(error, request: request, context: context)
-            failure = String(describing: error)
+            // Inner middleware (CORS, rate limiting) attach their headers to errors they let through.
+            var inner: any Error = error
+            var extra = HTTPFields()
+            while let wrapped = inner as? ErrorWithHeaders {
+                for field in wrapped.headers where extra[field.name] == nil { extra[field.name] = field.value }
+                inner = wrapped.error
+            }
+            response = errorResponse(inner, request: request, context: context)
+            for field in extra { response.headers[field.name] = field.value }
+            failure = String(describing: inner)
         }
         for field in securityHeaders { response.headers[field.name] = field.value }
         response.headers[.xRequestId] = context.requestId
@@ -93,6 +101,12 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || c == UInt8(ascii: ".") || c == UInt8(ascii: "_")
             || c == UInt8(ascii: ":") || c == UInt8(ascii: "-")
     }
+}
+
+/// An error on its way out with response headers that must still be sent (CORS, rate-limit headers on a 404…).
+struct ErrorWithHeaders: Error {
+    let error: any Error
+    let headers: HTTPFields
 }
 
 extension HTTPField.Name {
