@@ -1,5 +1,6 @@
 import BotFlowCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -50,8 +51,11 @@ public final class FakeProvider: Sendable {
         public var body: String
         public var contentType: String
         public var delay: Duration
+        public var headers: [(String, String)] = []
 
-        public init(status: Int, body: String = "{}", contentType: String = "application/json", delay: Duration = .zero) {
+        public init(status: Int, body: String = "{}", contentType: String = "application/json", delay: Duration = .zero,
+                    headers: [(String, String)] = []) {
+            self.headers = headers
             self.status = status; self.body = body; self.contentType = contentType; self.delay = delay
         }
 
@@ -144,9 +148,11 @@ public final class FakeProvider: Sendable {
             return s.byPath[recorded.path] ?? Self.defaultReply(path: recorded.path)
         }
         if reply.delay > .zero { try? await Task.sleep(for: reply.delay) }
+        var headers: HTTPFields = [.contentType: reply.contentType]
+        for (name, value) in reply.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
         return Response(
             status: HTTPResponse.Status(code: reply.status),
-            headers: [.contentType: reply.contentType],
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body)))
     }
 

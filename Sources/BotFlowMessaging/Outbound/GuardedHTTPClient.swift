@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import BotFlowCore
+import BotFlowSecurity
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Outbound HTTP for workflow nodes (behaviour §5.8): `http`/`https` only, 10 s timeout, bodies read up to 1 MiB,
+/// at most 3 redirects — followed here, not by the HTTP client, so the destination rule is checked before the
+/// first request and before every redirect.
+public struct GuardedHTTPClient: Sendable {
+    public struct Reply: Sendable {
+        public let status: Int
+        public let headers: [(String, String)]
+        public let body: [UInt8]
+        public let finalURL: String
+    }
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    let destinations: OutboundDestinationGuard
+    let client: HTTPClient
+    public var timeout: TimeAmount = .seconds(10)
+    public var maxBodyBytes = 1_048_576
+    public var maxRedirects = 3
+
+    /// A client that never follows redirects itself (shared for the process, like `HTTPClient.shared`).
+    static let noRedirects = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+
+    public init(allowPrivate: Bool, resolve: (@Sendable (String) throws -> [[UInt8]])? = nil,
+                addressPolicy: (@Sendable ([UInt8]) -> Bool)? = nil) {
+        destinations = OutboundDestinationGuard(allowPrivate: allowPrivate, resolve: resolve, isPrivateAddress: addressPolicy)
+        client = Self.noRedirects
+    }
+
+    public func send(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Reply {
+        var current = url
+        var method = method
+        var body = body
+        for hop in 0...maxRedirects {
+            guard let parsed = URL(string: current) else { throw Failure(message: "Invalid URL: \(current)") }
+            do { try destinations.check(parsed) } catch { throw Failure(message: "\(error)") }
+            var request = HTTPClientRequest(url: current)
+            request.method = HTTPMethod(rawValue: method)
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+            let response: HTTPClientResponse
+            do { response = try await client.execute(request, timeout: timeout) } catch {
+                throw Failure(message: "Request to \(parsed.host ?? current) failed: \(error)")
+            }
+            let status = Int(response.status.code)
+            if [301, 302, 303, 307, 308].contains(status), let location = response.headers.first(name: "location") {
+                guard hop < maxRedirects else { throw Failure(message: "Too many redirects (more than \(maxRedirects))") }
+                guard let next = URL(string: location, relativeTo: parsed)?.absoluteURL.absoluteString else {
+                    throw Failure(message: "Invalid redirect location: \(location)")
+                }
+                if status == 303 || ((status == 301 || status == 302) && method == "POST") { method = "GET"; body = nil }
+                current = next
+                continue
+            }
+            let bytes: ByteBuffer
+            do { bytes = try await response.body.collect(upTo: maxBodyBytes) } catch {
+                throw Failure(message: "Response body exceeds \(maxBodyBytes) bytes")
+            }
+            return Reply(status: status, headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: bytes), finalURL: current)
+        }
+        throw Failure(message: "Too many redirects (more than \(maxRedirects))")
+    }
+}
