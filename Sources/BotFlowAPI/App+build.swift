@@ -1,3 +1,4 @@
+import BotFlowBackup
 import BotFlowCore
 import BotFlowDomain
 import BotFlowMessaging
@@ -17,6 +18,9 @@ public struct AppDependencies: Sendable {
     public let clock: any AppClock
     public let logger: Logger
     public let startedAt: Double
+    public let backups: BackupService
+    public let backupScheduler: BackupScheduler
+    public let restoreGate: RestoreGate
 }
 
 /// Builds the Hummingbird application: router, middleware and background services.
@@ -26,7 +30,7 @@ public func buildApplication(_ deps: AppDependencies) -> some ApplicationProtoco
         router: router,
         configuration: .init(address: .hostname(deps.settings.host, port: deps.settings.port), serverName: nil),
         // Services stop in reverse order: the job workers drain before the database is checkpointed.
-        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs],
+        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs, deps.backupScheduler],
         logger: deps.logger)
 }
 
@@ -36,6 +40,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
     router.add(middleware: RequestLifecycleMiddleware(
         securityHeaders: SecurityHeaders.fields(frontendURL: settings.frontendURL), logger: deps.logger))
+    router.add(middleware: RestoreGateMiddleware(gate: deps.restoreGate))
 
     let body = JSONBodyReader(limit: settings.bodyLimitBytes)
     let auth = AuthService(deps.domain)
@@ -54,6 +59,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     let webhooks = WebhookService(runtime: deps.messaging, database: deps.database, settings: settings,
                                   credentials: deps.domain.credentials, logger: deps.logger)
     WebhookController(webhooks: webhooks, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
+    BackupController(backups: deps.backups, restoreHooks: deps.restoreHooks(), body: body).addRoutes(to: authenticated)
     return router
 }
 

@@ -1,3 +1,4 @@
+import BotFlowBackup
 import BotFlowCore
 import BotFlowDomain
 import BotFlowMessaging
@@ -38,11 +39,21 @@ public enum Appliance {
         let domain = DomainContext(
             database: database, clock: clock, settings: settings, passwords: PasswordHasher(),
             tokens: tokens, credentials: CredentialCipher(serverSecret: settings.serverSecret!))
+        let backups: BackupService
+        do {
+            backups = BackupService(config: try BackupConfiguration(settings: settings), database: database, clock: clock, logger: logger)
+        } catch {
+            throw ConfigurationError(error.message)
+        }
         let messaging = MessagingRuntime(database: database, clock: clock, settings: settings, credentials: domain.credentials,
-                                         logger: logger, adapters: adapters)
+                                         logger: logger, adapters: adapters, extraHandlers: BackupJobs.handlers(backups))
         try await messaging.recover(database: database, clock: clock)
+        let scheduler = BackupScheduler(service: backups, database: database, clock: clock, logger: logger) { [jobs = messaging.jobs] in
+            jobs.wake()
+        }
         return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, clock: clock,
-                               logger: logger, startedAt: startedAt)
+                               logger: logger, startedAt: startedAt, backups: backups, backupScheduler: scheduler,
+                               restoreGate: RestoreGate())
     }
 
     /// Creates the data directory (mode 0700) when missing.

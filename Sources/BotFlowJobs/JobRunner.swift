@@ -33,6 +33,10 @@ public final class JobRunner: Service, Sendable {
     private let continuation = LockedValue<AsyncStream<Event>.Continuation?>(nil)
     /// Seconds-since-start of the last loop turn, for the health check's heartbeat.
     public let heartbeat = Atomic<Int64>(0)
+    /// Set while a restore swaps the database file (behaviour §13.7 step 4): no claims, no maintenance.
+    private let paused = Atomic<Bool>(false)
+    /// Claims in progress plus claimed jobs not finished yet, so `pause` knows when the workers are idle.
+    private let active = Atomic<Int>(0)
 
     public init(database: AppDatabase, clock: any AppClock, options: Options, logger: Logger, handlers: [JobType: any JobHandler],
                 onDead: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
@@ -136,9 +140,14 @@ public final class JobRunner: Service, Sendable {
     }
 
     private func claim(_ limit: Int) async -> [ClaimedJob] {
+        active.add(1, ordering: .sequentiallyConsistent)
+        defer { active.subtract(1, ordering: .sequentiallyConsistent) }
+        guard !paused.load(ordering: .sequentiallyConsistent) else { return [] }
         let now = clock.now()
         do {
-            return try await database.write { db in try JobQueue.claim(db, limit: limit, now: now) }
+            let claimed = try await database.write { db in try JobQueue.claim(db, limit: limit, now: now) }
+            active.add(claimed.count, ordering: .sequentiallyConsistent)
+            return claimed
         } catch {
             logger.error("job claim failed", metadata: ["error": "\(error)"])
             return []
@@ -146,6 +155,7 @@ public final class JobRunner: Service, Sendable {
     }
 
     func executeBatch(_ jobs: [ClaimedJob]) async {
+        defer { active.subtract(jobs.count, ordering: .sequentiallyConsistent) }
         guard let handler = jobs.first.flatMap({ handlers[$0.type] }) as? any BatchJobHandler else { return }
         let results = await handler.runBatch(jobs, environment)
         for (job, result) in zip(jobs, results) {
@@ -157,6 +167,7 @@ public final class JobRunner: Service, Sendable {
     }
 
     func execute(_ job: ClaimedJob) async {
+        defer { active.subtract(1, ordering: .sequentiallyConsistent) }
         let started = monotonicSeconds()
         guard let handler = handlers[job.type] else {
             await record(job, error: "no handler for job type \(job.type.rawValue)", retryable: false, handler: nil)
@@ -206,6 +217,7 @@ public final class JobRunner: Service, Sendable {
 
     /// Every 30 s: fail stale locks; the hourly retention cleanup piggybacks on it.
     private func maintenance() async {
+        guard !paused.load(ordering: .sequentiallyConsistent) else { return }
         let nowMs = clock.nowMilliseconds()
         do {
             let (swept, dead) = try await database.write { [options, handlers] db -> ([String], [(ClaimedJob, String)]) in
@@ -224,5 +236,23 @@ public final class JobRunner: Service, Sendable {
         } catch {
             logger.error("job maintenance failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+extension JobRunner {
+    /// Stops claiming and waits up to `grace` for running jobs (a restore, behaviour §13.7 step 4). Jobs still running
+    /// after that are left to fail their commit (lock lost) and are recovered by startup recovery.
+    public func pause(grace: Duration = .seconds(30)) async {
+        paused.store(true, ordering: .sequentiallyConsistent)
+        let deadline = ContinuousClock.now.advanced(by: grace)
+        while active.load(ordering: .sequentiallyConsistent) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Claims again (after the restore) and wakes the workers at once.
+    public func resume() {
+        paused.store(false, ordering: .sequentiallyConsistent)
+        wake()
     }
 }

@@ -7,12 +7,27 @@ import Logging
 /// The one owner of the SQLite database: opens the pool with the pragmas of data-model §1, applies the embedded
 /// migrations, and hands out read and write access. Every write runs in one transaction.
 public final class AppDatabase: Sendable {
-    public let pool: DatabasePool
+    /// The open pool and its group-commit queue. A restore (behaviour §13.7) closes them, swaps the file and
+    /// reopens, so they are replaced as a pair behind a lock; everything else keeps its `AppDatabase` reference.
+    private struct Connection: Sendable {
+        let pool: DatabasePool
+        let groupCommit: GroupCommit
+    }
+    private let connection: LockedValue<Connection>
     public let path: String
-    private let groupCommit: GroupCommit
+
+    public var pool: DatabasePool { connection.withLock { $0.pool } }
+    private var groupCommit: GroupCommit { connection.withLock { $0.groupCommit } }
 
     /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
     public init(path: String, logger: Logger = Logger(label: "botflow.db")) throws {
+        self.path = path
+        let pool = try Self.openPool(path: path)
+        connection = LockedValue(Connection(pool: pool, groupCommit: GroupCommit(pool: pool)))
+        try migrate(logger: logger)
+    }
+
+    private static func openPool(path: String) throws -> DatabasePool {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.foreignKeysEnabled = true
@@ -23,12 +38,17 @@ public final class AppDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
-        self.path = path
-        self.pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DatabasePool(path: path, configuration: config)
         // DatabasePool switches the writer to WAL *after* prepareDatabase and sets synchronous=NORMAL there;
         // a committed webhook message must survive power loss, so the writer goes back to FULL.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        groupCommit = GroupCommit(pool: pool)
+        return pool
+    }
+
+    /// Opens the file at `path` again after `close()` (a restore swapped it) and runs pending migrations.
+    public func reopen(logger: Logger) throws {
+        let pool = try Self.openPool(path: path)
+        connection.withLock { $0 = Connection(pool: pool, groupCommit: GroupCommit(pool: pool)) }
         try migrate(logger: logger)
     }
 
