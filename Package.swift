@@ -27,6 +27,8 @@ let package = Package(
         // System libraries: OpenSSL libcrypto (PBKDF2, AES-256-CBC) through a one-header shim.
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // zlib (gzip streams of backups) through a one-header shim.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Domain values: ids, timestamps, JSON, errors, settings, clock.
         .target(name: "BotFlowCore", dependencies: [
@@ -85,9 +87,19 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Backups (behaviour §13): online snapshot, gzip + OpenSSL-format encryption, manifest, verify, restore, prune,
+        // and the job handlers and scheduler that run them through the durable queue.
+        .target(name: "BotFlowBackup", dependencies: [
+            "BotFlowCore", "BotFlowSchema", "BotFlowStorage", "BotFlowJobs", "CZlib", "CLibCrypto",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
-            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache", "BotFlowObservability",
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache",
+            "BotFlowObservability", "BotFlowBackup",
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -97,13 +109,14 @@ let package = Package(
         // Micro-benchmarks for the scripts/bench-* scripts.
         .executableTarget(name: "botflow-bench", dependencies: ["BotFlowCache", "BotFlowCore"]),
         .executableTarget(name: "botflow", dependencies: [
-            "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowObservability",
+            "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowObservability", "BotFlowBackup", "BotFlowSecurity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Shared test fixtures: temp data dirs, app builder, HTTP helpers.
         .target(name: "BotFlowTestSupport", dependencies: [
             "BotFlowAPI", "BotFlowCore", "BotFlowStorage", "BotFlowSecurity",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/BotFlowTestSupport"),
@@ -121,13 +134,17 @@ let package = Package(
             "BotFlowMessaging", "BotFlowSecurity", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "BotFlowBackupTests", dependencies: [
+            "BotFlowBackup", "BotFlowJobs", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
         // Starts the real `botflow serve` binary (built by `swift build --build-tests`).
         .testTarget(name: "BotFlowEndToEndTests", dependencies: [
             "botflow", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BotFlowAPITests", dependencies: [
-            "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity",
+            "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity", "BotFlowBackup",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             // Hand-built JWTs (HS512, foreign secrets) for the auth tests.

@@ -1,3 +1,4 @@
+import BotFlowBackup
 import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
@@ -23,6 +24,9 @@ public struct AppDependencies: Sendable {
     public let clock: any AppClock
     public let logger: Logger
     public let startedAt: Double
+    public let backups: BackupService
+    public let backupScheduler: BackupScheduler
+    public let restoreGate: RestoreGate
 }
 
 /// Builds the Hummingbird application: router, middleware and background services.
@@ -32,7 +36,7 @@ public func buildApplication(_ deps: AppDependencies) -> some ApplicationProtoco
         router: router,
         configuration: .init(address: .hostname(deps.settings.host, port: deps.settings.port), serverName: nil),
         // Services stop in reverse order: the job workers drain before the database is checkpointed.
-        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs,
+        services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs, deps.backupScheduler,
                    CacheSweeper(cache: deps.cache), ReadinessService(readiness: deps.readiness),
                    QueryStatsReporter(stats: deps.database.queryStats, logger: deps.logger)],
         logger: deps.logger)
@@ -51,6 +55,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
                              windowSeconds: settings.rateLimitWindowSeconds, clock: deps.clock),
         addresses: ClientAddress(trustedProxies: settings.trustedProxies, allowlist: settings.rateLimitAllowlist),
         metrics: deps.metrics))
+    router.add(middleware: RestoreGateMiddleware(gate: deps.restoreGate))
 
     let body = JSONBodyReader(limit: settings.bodyLimitBytes)
     let auth = AuthService(deps.domain)
@@ -76,6 +81,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     let webhooks = WebhookService(runtime: deps.messaging, database: deps.database, settings: settings,
                                   credentials: deps.domain.credentials, logger: deps.logger)
     WebhookController(webhooks: webhooks, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
+    BackupController(backups: deps.backups, restoreHooks: deps.restoreHooks(), body: body).addRoutes(to: authenticated)
     return router
 }
 

@@ -1,3 +1,4 @@
+import BotFlowBackup
 import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
@@ -40,20 +41,29 @@ public enum Appliance {
         let domain = DomainContext(
             database: database, clock: clock, settings: settings, passwords: PasswordHasher(),
             tokens: tokens, credentials: CredentialCipher(serverSecret: settings.serverSecret!))
+        let backups: BackupService
+        do {
+            backups = BackupService(config: try BackupConfiguration(settings: settings), database: database, clock: clock, logger: logger)
+        } catch {
+            throw ConfigurationError(error.message)
+        }
         let errorLog = ErrorLog(capacity: settings.errorLogSize)
         let messaging = MessagingRuntime(database: database, clock: clock, settings: settings, credentials: domain.credentials,
-                                         logger: logger, adapters: adapters) { job, error in
+                                         logger: logger, adapters: adapters, extraHandlers: BackupJobs.handlers(backups)) { job, error in
             // Dead jobs join 5xx responses in the admin error log (behaviour §12).
             errorLog.record(.init(timestamp: clock.now(), error: "Job failed", message: error, source: "job:\(job.type.rawValue)"))
         }
         try await messaging.recover(database: database, clock: clock)
+        let scheduler = BackupScheduler(service: backups, database: database, clock: clock, logger: logger) { [jobs = messaging.jobs] in
+            jobs.wake()
+        }
         let cache = ResponseCache(maxBytes: settings.cacheMaxBytes, enabled: settings.cacheEnabled, clock: clock)
         // Pipeline commits (webhooks, replies, deliveries, agent replies, status changes) delete their keys before the
         // request that caused them is answered, or right after a background job's commit (behaviour §3.4).
         messaging.observe { event in cache.invalidate(CacheInvalidation.patterns(for: event)) }
         return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, cache: cache,
                                metrics: AppMetrics(), errorLog: errorLog, readiness: Readiness(), clock: clock, logger: logger,
-                               startedAt: startedAt)
+                               startedAt: startedAt, backups: backups, backupScheduler: scheduler, restoreGate: RestoreGate())
     }
 
     /// Creates the data directory (mode 0700) when missing.

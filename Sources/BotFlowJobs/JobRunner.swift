@@ -39,6 +39,8 @@ public final class JobRunner: Service, Sendable {
     private let accepting = Atomic<Bool>(false)
     /// A claim pass is already on its way to the writer (wake-ups are coalesced).
     private let claimRequested = Atomic<Bool>(false)
+    /// Set while a restore swaps the database file (behaviour §13.7 step 4): no claims, no maintenance.
+    private let paused = Atomic<Bool>(false)
 
     public init(database: AppDatabase, clock: any AppClock, options: Options, logger: Logger, handlers: [JobType: any JobHandler],
                 onDead: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
@@ -167,7 +169,7 @@ public final class JobRunner: Service, Sendable {
         TransactionTail(
             run: { [self] db in
                 claimRequested.store(false, ordering: .sequentiallyConsistent)
-                guard accepting.load(ordering: .sequentiallyConsistent) else { return nil }
+                guard accepting.load(ordering: .sequentiallyConsistent), !paused.load(ordering: .sequentiallyConsistent) else { return nil }
                 let free = options.concurrency - inFlight.load(ordering: .sequentiallyConsistent)
                 guard free > 0 else { return nil }
                 var jobs: [ClaimedJob] = []
@@ -251,6 +253,7 @@ public final class JobRunner: Service, Sendable {
 
     /// Every 30 s: fail stale locks; the hourly retention cleanup piggybacks on it.
     private func maintenance() async {
+        guard !paused.load(ordering: .sequentiallyConsistent) else { return }
         let nowMs = clock.nowMilliseconds()
         do {
             let (swept, dead) = try await database.write { [options, handlers] db -> ([String], [(ClaimedJob, String)]) in
@@ -269,5 +272,23 @@ public final class JobRunner: Service, Sendable {
         } catch {
             logger.error("job maintenance failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+extension JobRunner {
+    /// Stops claiming and waits up to `grace` for running jobs (a restore, behaviour §13.7 step 4). Jobs still running
+    /// after that are left to fail their commit (lock lost) and are recovered by startup recovery.
+    public func pause(grace: Duration = .seconds(30)) async {
+        paused.store(true, ordering: .sequentiallyConsistent)
+        let deadline = ContinuousClock.now.advanced(by: grace)
+        while inFlight.load(ordering: .sequentiallyConsistent) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Claims again (after the restore) and wakes the workers at once.
+    public func resume() {
+        paused.store(false, ordering: .sequentiallyConsistent)
+        requestClaim()
     }
 }

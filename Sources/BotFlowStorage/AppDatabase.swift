@@ -7,16 +7,33 @@ import Logging
 /// The one owner of the SQLite database: opens the pool with the pragmas of data-model §1, applies the embedded
 /// migrations, and hands out read and write access. Every write runs in one transaction.
 public final class AppDatabase: Sendable {
-    public let pool: DatabasePool
+    /// The open pool and its group-commit queue. A restore (behaviour §13.7) closes them, swaps the file and
+    /// reopens, so they are replaced as a pair behind a lock; everything else keeps its `AppDatabase` reference.
+    private struct Connection: Sendable {
+        let pool: DatabasePool
+        let groupCommit: GroupCommit
+    }
+    private let connection: LockedValue<Connection>
     public let path: String
-    private let groupCommit: GroupCommit
     /// Every statement of every connection is timed into this (behaviour §11.4).
     public let queryStats: QueryStats
+    /// The group-commit tail (the job runner's claims); carried over to the new queue when a restore reopens.
+    private let tail = LockedValue<TransactionTail?>(nil)
+
+    public var pool: DatabasePool { connection.withLock { $0.pool } }
+    private var groupCommit: GroupCommit { connection.withLock { $0.groupCommit } }
 
     /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
     public init(path: String, logger: Logger = Logger(label: "botflow.db"), slowQueryMilliseconds: Int = 100) throws {
+        self.path = path
         let queryStats = QueryStats(slowThresholdMs: slowQueryMilliseconds, logger: logger)
         self.queryStats = queryStats
+        let pool = try Self.openPool(path: path, queryStats: queryStats)
+        connection = LockedValue(Connection(pool: pool, groupCommit: GroupCommit(pool: pool)))
+        try migrate(logger: logger)
+    }
+
+    private static func openPool(path: String, queryStats: QueryStats) throws -> DatabasePool {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.foreignKeysEnabled = true
@@ -30,12 +47,19 @@ public final class AppDatabase: Sendable {
                 if case let .profile(statement, duration) = event { queryStats.record(sql: statement.sql, seconds: duration) }
             }
         }
-        self.path = path
-        self.pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DatabasePool(path: path, configuration: config)
         // DatabasePool switches the writer to WAL *after* prepareDatabase and sets synchronous=NORMAL there;
         // a committed webhook message must survive power loss, so the writer goes back to FULL.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        groupCommit = GroupCommit(pool: pool)
+        return pool
+    }
+
+    /// Opens the file at `path` again after `close()` (a restore swapped it) and runs pending migrations.
+    public func reopen(logger: Logger) throws {
+        let pool = try Self.openPool(path: path, queryStats: queryStats)
+        let groupCommit = GroupCommit(pool: pool)
+        groupCommit.setTail(tail.withLock { $0 })
+        connection.withLock { $0 = Connection(pool: pool, groupCommit: groupCommit) }
         try migrate(logger: logger)
     }
 
@@ -73,7 +97,10 @@ public final class AppDatabase: Sendable {
     }
 
     /// Installs (or removes) the work appended to every group-commit transaction (see `TransactionTail`).
-    public func setTransactionTail(_ tail: TransactionTail?) { groupCommit.setTail(tail) }
+    public func setTransactionTail(_ tail: TransactionTail?) {
+        self.tail.withLock { $0 = tail }
+        groupCommit.setTail(tail)
+    }
 
     public func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.read(value)

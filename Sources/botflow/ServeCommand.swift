@@ -1,6 +1,7 @@
 import ArgumentParser
 import BotFlowAPI
 import BotFlowCore
+import BotFlowStorage
 import Hummingbird
 import Logging
 
@@ -15,6 +16,18 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try common.settings(host: host, port: port)
         let logger = makeLogger(level: settings.logLevel)
+        // One server per data directory; `botflow backup restore` checks this lock too (behaviour §13.8).
+        let dataDirectoryLock: DataDirectoryLock?
+        do {
+            try Appliance.createDataDirectory(settings.dataDirectory)
+            dataDirectoryLock = try DataDirectoryLock.acquire(dataDirectory: settings.dataDirectory)
+        } catch {
+            throw ValidationError("configuration refused: \(error)")
+        }
+        guard let dataDirectoryLock else {
+            throw ValidationError("configuration refused: another botflow server is using \(settings.dataDirectory)")
+        }
+        defer { _ = dataDirectoryLock }
         let deps: AppDependencies
         do {
             deps = try await Appliance.prepare(settings: settings, logger: logger)

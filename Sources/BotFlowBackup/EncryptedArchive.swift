@@ -1,0 +1,80 @@
+import Crypto
+
+/// The backup file format of behaviour §13.1: `Salted__` + 8-byte salt + AES-256-CBC(gzip(snapshot)).
+/// Both directions stream in 1 MiB chunks, so memory stays flat whatever the database size.
+enum EncryptedArchive {
+    /// Compresses then encrypts `source` into `destination` (which the caller publishes by renaming).
+    /// Returns the SHA-256 (hex) and size of the encrypted output.
+    static func encrypt(source: String, destination: String, passphrase: String, iterations: Int) throws(BackupError)
+        -> (sha256: String, size: Int64)
+    {
+        let salt = try Cipher.randomSalt()
+        let cipher = try Cipher(encrypting: true, passphrase: passphrase, salt: salt, iterations: iterations)
+        let deflater = try Deflater(level: 6)
+        let input = try InputFile(path: source)
+        defer { input.close() }
+        let output = try OutputFile(path: destination)
+        var hash = SHA256()
+        var size: Int64 = 0
+        func emit(_ bytes: [UInt8]) throws(BackupError) {
+            guard !bytes.isEmpty else { return }
+            try output.write(bytes)
+            hash.update(data: bytes)
+            size += Int64(bytes.count)
+        }
+        try emit(Cipher.magic + salt)
+        while let chunk = try input.read(FileIO.chunkSize) {
+            try emit(try cipher.update(try deflater.process(chunk, finish: false)))
+        }
+        try emit(try cipher.update(try deflater.process([], finish: true)))
+        try emit(try cipher.finish())
+        try output.syncAndClose()
+        return (FileIO.hex(hash.finalize()), size)
+    }
+
+    /// Decrypts and decompresses `source` into `destination`. Returns the SHA-256 (hex) and size of the plaintext.
+    /// Throws with the reason: not our format, truncated, bad padding (wrong key), or a broken gzip stream.
+    static func decrypt(source: String, destination: String, passphrase: String, iterations: Int) throws(BackupError)
+        -> (sha256: String, size: Int64)
+    {
+        guard let total = FileIO.size(source) else { throw BackupError("cannot read \(source)") }
+        let input = try InputFile(path: source)
+        defer { input.close() }
+        let header = try input.read(16) ?? []
+        guard header.count == 16, Array(header[0..<8]) == Cipher.magic else {
+            throw BackupError("not an encrypted backup: the file does not start with Salted__")
+        }
+        let body = total - 16
+        guard body > 0, body % Int64(Cipher.blockSize) == 0 else {
+            throw BackupError("truncated or damaged file: \(body) bytes of ciphertext is not a positive multiple of 16")
+        }
+        let cipher = try Cipher(encrypting: false, passphrase: passphrase, salt: Array(header[8..<16]), iterations: iterations)
+        let inflater = try Inflater()
+        let output = try OutputFile(path: destination)
+        var hash = SHA256()
+        var size: Int64 = 0
+        func emit(_ bytes: [UInt8]) throws(BackupError) {
+            guard !bytes.isEmpty else { return }
+            try output.write(bytes)
+            hash.update(data: bytes)
+            size += Int64(bytes.count)
+        }
+        do throws(BackupError) {
+            while let chunk = try input.read(FileIO.chunkSize) {
+                try emit(try inflater.process(try cipher.update(chunk)))
+            }
+            try emit(try inflater.process(try cipher.finish()))
+            guard inflater.ended else { throw BackupError("gzip: the compressed stream ends early (truncated file)") }
+            try output.syncAndClose()
+        } catch {
+            output.close()
+            FileIO.remove(destination)
+            // Garbage from the first block on is what a wrong passphrase looks like; say so.
+            if size == 0 && !error.message.hasPrefix("bad decrypt") {
+                throw BackupError("cannot decrypt: wrong BACKUP_ENCRYPTION_KEY or a damaged file (\(error.message))")
+            }
+            throw error
+        }
+        return (FileIO.hex(hash.finalize()), size)
+    }
+}
