@@ -24,6 +24,8 @@ let package = Package(
         // System libraries: OpenSSL libcrypto (PBKDF2, AES-256-CBC) through a one-header shim.
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // zlib (gzip streams of backups) through a one-header shim.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Domain values: ids, timestamps, JSON, errors, settings, clock.
         .target(name: "BotFlowCore", dependencies: [
@@ -68,9 +70,20 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Knowledge base (behaviour §7): extraction (PDF over zlib, DOCX as zip + XML), chunker, embedders, vector
+        // index (exact and IVF-flat), hybrid search, and the knowledge job handlers.
+        .target(name: "BotFlowKnowledge", dependencies: [
+            "BotFlowCore", "BotFlowStorage", "BotFlowJobs", "BotFlowSecurity", "CZlib",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
             "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging",
+            "BotFlowKnowledge",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -79,6 +92,12 @@ let package = Package(
         .executableTarget(name: "botflow", dependencies: [
             "BotFlowAPI", "BotFlowStorage", "BotFlowCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // scripts/bench-knowledge: ingest and search figures of docs/PERFORMANCE.md on the real data path.
+        .executableTarget(name: "bench-knowledge", dependencies: [
+            "BotFlowKnowledge", "BotFlowJobs", "BotFlowStorage", "BotFlowCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Shared test fixtures: temp data dirs, app builder, HTTP helpers.
@@ -99,6 +118,10 @@ let package = Package(
             "BotFlowMessaging", "BotFlowSecurity", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "BotFlowKnowledgeTests", dependencies: [
+            "BotFlowKnowledge", "BotFlowStorage", "BotFlowCore", "BotFlowJobs", "BotFlowTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
         // Starts the real `botflow serve` binary (built by `swift build --build-tests`).
         .testTarget(name: "BotFlowEndToEndTests", dependencies: [
@@ -106,6 +129,7 @@ let package = Package(
         ]),
         .testTarget(name: "BotFlowAPITests", dependencies: [
             "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity",
+            "BotFlowKnowledge",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             // Hand-built JWTs (HS512, foreign secrets) for the auth tests.

@@ -1,5 +1,6 @@
 import BotFlowCore
 import BotFlowDomain
+import BotFlowKnowledge
 import BotFlowMessaging
 import BotFlowSecurity
 import BotFlowStorage
@@ -17,6 +18,7 @@ public struct AppDependencies: Sendable {
     public let clock: any AppClock
     public let logger: Logger
     public let startedAt: Double
+    public let knowledge: KnowledgeRuntime
 }
 
 /// Builds the Hummingbird application: router, middleware and background services.
@@ -54,6 +56,8 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     let webhooks = WebhookService(runtime: deps.messaging, database: deps.database, settings: settings,
                                   credentials: deps.domain.credentials, logger: deps.logger)
     WebhookController(webhooks: webhooks, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
+    KnowledgeController(knowledge: deps.knowledge.service, body: body, uploadLimit: settings.uploadLimitBytes)
+        .addRoutes(public: router, authenticated: authenticated)
     return router
 }
 

@@ -1,5 +1,6 @@
 import BotFlowCore
 import BotFlowDomain
+import BotFlowKnowledge
 import BotFlowMessaging
 import BotFlowSecurity
 import BotFlowStorage
@@ -38,11 +39,15 @@ public enum Appliance {
         let domain = DomainContext(
             database: database, clock: clock, settings: settings, passwords: PasswordHasher(),
             tokens: tokens, credentials: CredentialCipher(serverSecret: settings.serverSecret!))
+        let knowledge = KnowledgeRuntime(database: database, clock: clock, settings: settings)
         let messaging = MessagingRuntime(database: database, clock: clock, settings: settings, credentials: domain.credentials,
-                                         logger: logger, adapters: adapters)
+                                         logger: logger, adapters: adapters, knowledge: KnowledgeStage(searcher: knowledge.searcher),
+                                         extraHandlers: knowledge.handlers)
+        knowledge.setWake { [jobs = messaging.jobs] in jobs.wake() }
         try await messaging.recover(database: database, clock: clock)
+        try await knowledge.queueReembedding()
         return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, clock: clock,
-                               logger: logger, startedAt: startedAt)
+                               logger: logger, startedAt: startedAt, knowledge: knowledge)
     }
 
     /// Creates the data directory (mode 0700) when missing.

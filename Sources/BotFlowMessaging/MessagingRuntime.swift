@@ -17,8 +17,10 @@ public final class MessagingRuntime: Sendable {
     /// - Parameters:
     ///   - adapters: the channel adapters (default: the real providers at the configured base URLs).
     ///   - knowledge: the knowledge stage's search (default: none until the Knowledge issue lands).
+    ///   - extraHandlers: handlers of job types owned by other modules (backups), run by the same workers.
     public init(database: AppDatabase, clock: any AppClock, settings: Settings, credentials: CredentialCipher, logger: Logger,
-                adapters: ChannelAdapters? = nil, knowledge: any KnowledgeSearching = NoKnowledge(), httpClient: HTTPClient = .shared) {
+                adapters: ChannelAdapters? = nil, knowledge: any KnowledgeSearching = NoKnowledge(), httpClient: HTTPClient = .shared,
+                extraHandlers: [JobType: any JobHandler] = [:]) {
         let observers = EventObservers()
         self.observers = observers
         let notify: @Sendable (PipelineEvent) -> Void = { event in observers.publish(event) }
@@ -33,7 +35,8 @@ public final class MessagingRuntime: Sendable {
             .workflow_resume: WorkflowResumeJobHandler(settings: settings, afterCommit: notify),
             .deliver: DeliverJobHandler(credentials: credentials, settings: settings, adapters: { channelAdapters[$0] }, afterCommit: notify),
         ]
-        let jobs = JobRunner(database: database, clock: clock, options: options, logger: logger, handlers: handlers)
+        let jobs = JobRunner(database: database, clock: clock, options: options, logger: logger,
+                             handlers: handlers.merging(extraHandlers) { own, _ in own })
         self.jobs = jobs
         ingestor = InboundIngestor(database: database, clock: clock, logger: logger) { s in
             jobs.wake()
