@@ -10,7 +10,8 @@ struct KnowledgeController {
     let uploadLimit: Int
 
     func addRoutes(public router: Router<AppRequestContext>, authenticated: RouterGroup<AppRequestContext>) {
-        let base = "/api/bots/:botId/knowledge"
+        // `:id` like the bot routes: the router needs one parameter name per position.
+        let base = "/api/bots/:id/knowledge"
         authenticated.get(RouterPath(base)) { _, context in
             let (botId, orgId) = try scope(context)
             let articles = try await knowledge.list(botId: botId, organizationId: orgId)
@@ -25,7 +26,7 @@ struct KnowledgeController {
                                   "file_path": .string(upload.filePath)])
         }
         router.put(RouterPath(base + "/:articleId/upload")) { request, context in
-            let botId = try context.parameters.require("botId"), articleId = try context.parameters.require("articleId")
+            let botId = try context.parameters.require("id"), articleId = try context.parameters.require("articleId")
             if let length = request.headers[.contentLength].flatMap(Int.init), length > uploadLimit {
                 throw APIErrorResponse(.payloadTooLarge(limit: uploadLimit))
             }
@@ -42,7 +43,7 @@ struct KnowledgeController {
         }
         router.post(RouterPath(base + "/:articleId/complete")) { request, context in
             let raw = try await body.collect(request, limit: body.limit)
-            try await knowledge.complete(botId: try context.parameters.require("botId"), articleId: try context.parameters.require("articleId"),
+            try await knowledge.complete(botId: try context.parameters.require("id"), articleId: try context.parameters.require("articleId"),
                                          rawBody: Array(raw.readableBytesView), signature: request.headers[HTTPField.Name("x-webhook-signature")!])
             return Response.json(["success": true])
         }
@@ -71,6 +72,6 @@ struct KnowledgeController {
 
     private func scope(_ context: AppRequestContext) throws -> (botId: String, organizationId: String) {
         let identity = try context.requireIdentity()
-        return (try context.parameters.require("botId"), try identity.organizationId())
+        return (try context.parameters.require("id"), try identity.organizationId())
     }
 }
