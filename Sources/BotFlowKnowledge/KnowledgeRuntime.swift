@@ -9,6 +9,8 @@ public final class KnowledgeRuntime: Sendable {
     public let cache: MatrixCache
     public let searcher: KnowledgeSearcher
     public let ivf: IVFPolicy
+    /// Post-commit change notices (cache invalidation of K1/K6 responses).
+    public let events = KnowledgeEvents()
     let database: AppDatabase
     let clock: any AppClock
     let settings: Settings
@@ -17,7 +19,7 @@ public final class KnowledgeRuntime: Sendable {
     public init(database: AppDatabase, clock: any AppClock, settings: Settings, embedder: (any Embedder)? = nil) {
         self.database = database; self.clock = clock; self.settings = settings
         self.embedder = embedder ?? Embedders.configured(settings)
-        cache = MatrixCache(database: database, ivfMinVectors: settings.ivfMinVectors)
+        cache = MatrixCache(database: database, ivfMinVectors: settings.ivfMinVectors, events: events)
         searcher = KnowledgeSearcher(database: database, embedder: self.embedder, cache: cache)
         ivf = IVFPolicy(settings)
     }

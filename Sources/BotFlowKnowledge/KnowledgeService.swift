@@ -63,6 +63,7 @@ public struct KnowledgeService: Sendable {
             try KnowledgeRepository.insertArticle(db, id: articleId, botId: botId, organizationId: organizationId, title: fileName!,
                                                   metadata: metadata, now: now)
         }
+        cache.invalidate(botId: botId)
         let token = tokens.issue(articleId: articleId, botId: botId, expiresAt: clock.nowSeconds() + Int64(settings.uploadURLTTLSeconds))
         let url = settings.effectivePublicBaseURL + "/api/bots/\(Self.pathEscape(botId))/knowledge/\(articleId)/upload?token=\(token)"
         return Upload(articleId: articleId, uploadURL: url, filePath: Self.filePath(botId: botId, articleId: articleId, fileName: fileName!))
@@ -85,6 +86,7 @@ public struct KnowledgeService: Sendable {
         }
         let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         let now = clock.now()
+        defer { cache.invalidate(botId: botId) }
         return try await database.write { db in
             guard let article = try KnowledgeRepository.article(db, id: articleId, botId: botId) else { throw Self.articleNotFound }
             guard !bytes.isEmpty else { throw APIError.plain(400, "Empty upload") }
@@ -115,6 +117,7 @@ public struct KnowledgeService: Sendable {
                                              serialKey: "knowledge:\(articleId)", dedupeKey: "knowledge:\(articleId):\(sha)",
                                              organizationId: organizationId), now: now)
         }
+        cache.invalidate(botId: botId)
         wakeJobs()
     }
 
@@ -140,6 +143,7 @@ public struct KnowledgeService: Sendable {
             if let message { patch["error_message"] = .string(message) }
             try KnowledgeRepository.mergeMetadata(db, articleId: articleId, patch, now: now)
         }
+        cache.invalidate(botId: botId)
     }
 
     // MARK: K6

@@ -11,10 +11,12 @@ public final class MatrixCache: Sendable {
     private let state = LockedValue(State())
     let database: AppDatabase
     let ivfMinVectors: Int
+    let events: KnowledgeEvents
 
-    public init(database: AppDatabase, ivfMinVectors: Int) {
+    public init(database: AppDatabase, ivfMinVectors: Int, events: KnowledgeEvents = KnowledgeEvents()) {
         self.database = database
         self.ivfMinVectors = ivfMinVectors
+        self.events = events
     }
 
     public func matrix(botId: String, model: String) async throws -> BotMatrix {
@@ -32,11 +34,12 @@ public final class MatrixCache: Sendable {
         return loaded
     }
 
-    /// Call after committing any insert or delete of the bot's vectors.
+    /// Call after committing any change of the bot's knowledge (vectors, chunks or article metadata).
     public func invalidate(botId: String) {
         state.withLock { s in
             s.generation[botId, default: 0] += 1
             s.matrices = s.matrices.filter { !$0.key.hasPrefix(botId + "\u{0}") }
         }
+        events.changed(botId: botId)
     }
 }
