@@ -35,6 +35,7 @@ public struct LocalEmbedder: Sendable {
 
     /// Steps 1–4 only (the hybrid search's FTS query uses these, behaviour §7.5).
     public static func queryTokens(_ text: String) -> [String] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiQueryTokens(text) }
         let scalars = Array(text.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars)
         var out: [String] = []
         var current = String.UnicodeScalarView()
@@ -50,6 +51,36 @@ public struct LocalEmbedder: Sendable {
                 current.append(c)
             } else if (c == "'" || c == "\u{2019}"), i > 0, i + 1 < scalars.count, isLetter(scalars[i - 1]), isLetter(scalars[i + 1]) {
                 continue // `don't` → `dont`: the apostrophe is deleted, the word goes on
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return out
+    }
+
+    /// The same steps for pure ASCII text, on bytes: NFKC is the identity there, letters are A–Z/a–z, digits 0–9 and
+    /// there are no combining marks. About ten times faster, which is most of ingest time.
+    static func asciiQueryTokens(_ text: String) -> [String] {
+        var out: [String] = []
+        var current: [UInt8] = []
+        current.reserveCapacity(32)
+        let bytes = Array(text.utf8)
+        func isLetter(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) }
+        func flush() {
+            if current.count > 1 {
+                let token = String(decoding: current, as: UTF8.self)
+                if !stopWords.contains(token) { out.append(token) }
+            }
+            current.removeAll(keepingCapacity: true)
+        }
+        for (i, b) in bytes.enumerated() {
+            if isLetter(b) {
+                current.append(b | 0x20) // lower case
+            } else if b >= 0x30 && b <= 0x39 {
+                current.append(b)
+            } else if b == 0x27, i > 0, i + 1 < bytes.count, isLetter(bytes[i - 1]), isLetter(bytes[i + 1]) {
+                continue
             } else {
                 flush()
             }

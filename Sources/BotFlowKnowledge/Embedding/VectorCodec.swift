@@ -3,9 +3,8 @@ import Foundation
 /// Vector BLOBs of data-model §6: `dim` float32 values, little-endian, no header.
 public enum VectorCodec {
     public static func encode(_ v: [Float]) -> Data {
-        var data = Data(capacity: v.count * 4)
-        for x in v { withUnsafeBytes(of: x.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        return data
+        let bits = v.map { $0.bitPattern.littleEndian }
+        return bits.withUnsafeBytes { Data($0) }
     }
 
     public static func decode(_ data: Data) -> [Float] {

@@ -22,9 +22,8 @@ public struct IVFTrainJobHandler: JobHandler {
         }
         let centroids = Self.train(vectors.map(\.v), lists: policy.lists)
         guard !centroids.isEmpty else { _ = try await env.finish(job) { _, _ in }; return }
-        let dim = centroids[0].count
-        let flat = centroids.flatMap { $0 }
-        let assignments = vectors.map { (id: $0.id, list: VectorMath.nearest($0.v, in: flat, dim: dim)) }
+        let lists = KMeans.nearest(vectors.map(\.v), centroids: centroids.flatMap { $0 }, dim: centroids[0].count)
+        let assignments = zip(vectors, lists).map { (id: $0.id, list: $1) }
         let probes = policy.probes
         try await env.finish(job) { db, now in
             try IVFRepository.save(db, botId: botId, model: model, centroids: centroids, probes: probes, trainedVectors: vectors.count, now: now)

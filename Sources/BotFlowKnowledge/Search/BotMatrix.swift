@@ -1,4 +1,5 @@
 import BotFlowStorage
+import Dispatch
 import GRDB
 
 /// One bot's vectors of one model in memory (data-model §6 "per-bot in-memory matrix"): a contiguous float32 matrix
@@ -73,7 +74,8 @@ public struct BotMatrix: Sendable {
 
     /// Each chunk's similarity: the maximum dot product over its candidate rows (exact: all rows; IVF: the
     /// `probes` nearest lists plus unassigned rows). Chunks with no candidate row get -infinity.
-    func chunkScores(_ query: [Float], exact: Bool = false) -> [Float] {
+    func chunkScores(_ query: [Float], exact: Bool = false, probes probeOverride: Int? = nil) -> [Float] {
+        let dim = self.dim
         var best = [Float](repeating: -.infinity, count: chunks.count)
         guard dim > 0, query.count == dim else { return best }
         var ranges: [Range<Int>] = []
@@ -87,25 +89,55 @@ public struct BotMatrix: Sendable {
             }
             scored.sort { $0.0 > $1.0 }
             ranges.append(0..<listStart[0])
-            for (_, l) in scored.prefix(max(1, probes)) { ranges.append(listStart[l]..<listStart[l + 1]) }
+            for (_, l) in scored.prefix(max(1, probeOverride ?? probes)) { ranges.append(listStart[l]..<listStart[l + 1]) }
         } else {
             ranges = [0..<rowChunk.count]
         }
+        // Row scores in parallel blocks (the scan is memory-bound; two cores roughly halve it), then the
+        // per-chunk maximum in one sequential pass.
+        let total = ranges.reduce(0) { $0 + $1.count }
+        var flat: [Int] = []
+        if ranges.count > 1 { flat.reserveCapacity(total); for r in ranges { flat.append(contentsOf: r) } }
+        var scores = [Float](repeating: 0, count: total)
+        let blocks = total >= 20_000 ? 4 : 1
         query.withUnsafeBufferPointer { q in
             rows.withUnsafeBufferPointer { m in
-                rowChunk.withUnsafeBufferPointer { rc in
-                    best.withUnsafeMutableBufferPointer { b in
-                        for range in ranges {
-                            for r in range {
-                                let s = VectorMath.dot(q.baseAddress!, m.baseAddress! + r * dim, dim)
-                                let c = Int(rc[r])
-                                if s > b[c] { b[c] = s }
+                scores.withUnsafeMutableBufferPointer { out in
+                    let single = ranges.count == 1 ? ranges[0].lowerBound : -1
+                    flat.withUnsafeBufferPointer { f in
+                        let p = ScanPointers(query: q.baseAddress!, rows: m.baseAddress!, out: out.baseAddress!, flat: f.baseAddress)
+                        DispatchQueue.concurrentPerform(iterations: blocks) { block in
+                            let lo = total * block / blocks, hi = total * (block + 1) / blocks
+                            for k in lo..<hi {
+                                let r = single >= 0 ? single + k : p.flat![k]
+                                p.out[k] = VectorMath.dot(p.query, p.rows + r * dim, dim)
                             }
                         }
                     }
                 }
             }
         }
+        rowChunk.withUnsafeBufferPointer { rc in
+            best.withUnsafeMutableBufferPointer { b in
+                var k = 0
+                for range in ranges {
+                    for r in range {
+                        let c = Int(rc[r])
+                        if scores[k] > b[c] { b[c] = scores[k] }
+                        k += 1
+                    }
+                }
+            }
+        }
         return best
     }
+}
+
+/// The buffers of one scan, shared with `concurrentPerform`'s blocks: they only read the inputs and write disjoint
+/// ranges of `out`, and every block finishes before the buffers go out of scope.
+private struct ScanPointers: @unchecked Sendable {
+    let query: UnsafePointer<Float>
+    let rows: UnsafePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+    let flat: UnsafePointer<Int>?
 }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Spherical k-means for the IVF index (data-model §6): cosine assignment, `iterations` rounds, deterministic seeds
 /// (`lists` sample vectors at evenly spaced positions); an empty list keeps its previous centroid.
 enum KMeans {
@@ -5,23 +7,38 @@ enum KMeans {
         guard !sample.isEmpty, lists > 0 else { return [] }
         let k = min(lists, sample.count)
         let dim = sample[0].count
-        var centroids = (0..<k).map { sample[$0 * sample.count / k] }
+        var centroids = (0..<k).flatMap { sample[$0 * sample.count / k] }
         for _ in 0..<iterations {
-            let flat = centroids.flatMap { $0 }
-            var sums = [[Double]](repeating: [Double](repeating: 0, count: dim), count: k)
+            let assignment = nearest(sample, centroids: centroids, dim: dim)
+            var sums = [Float](repeating: 0, count: k * dim)
             var counts = [Int](repeating: 0, count: k)
-            for v in sample {
-                let c = VectorMath.nearest(v, in: flat, dim: dim)
-                counts[c] += 1
-                for i in 0..<dim { sums[c][i] += Double(v[i]) }
+            sums.withUnsafeMutableBufferPointer { s in
+                for (v, c) in zip(sample, assignment) {
+                    counts[c] += 1
+                    v.withUnsafeBufferPointer { p in
+                        for i in 0..<dim { s[c * dim + i] += p[i] }
+                    }
+                }
             }
             for c in 0..<k where counts[c] > 0 {
-                let mean = sums[c].map { Float($0) }
-                let n = VectorCodec.normalised(mean)
-                if n.contains(where: { $0 != 0 }) { centroids[c] = n }
+                let n = VectorCodec.normalised(Array(sums[(c * dim)..<((c + 1) * dim)]))
+                if n.contains(where: { $0 != 0 }) { centroids.replaceSubrange((c * dim)..<((c + 1) * dim), with: n) }
             }
         }
-        return centroids
+        return (0..<k).map { Array(centroids[($0 * dim)..<(($0 + 1) * dim)]) }
+    }
+
+    /// The nearest centroid of every vector, computed in parallel blocks.
+    static func nearest(_ vectors: [[Float]], centroids: [Float], dim: Int) -> [Int] {
+        let out = UnsafeMutableBufferPointer<Int>.allocate(capacity: vectors.count)
+        defer { out.deallocate() }
+        let shared = SharedOut(base: out.baseAddress!)
+        let blocks = vectors.count >= 2_000 ? 8 : 1
+        DispatchQueue.concurrentPerform(iterations: blocks) { block in
+            let lo = vectors.count * block / blocks, hi = vectors.count * (block + 1) / blocks
+            for i in lo..<hi { shared.base[i] = VectorMath.nearest(vectors[i], in: centroids, dim: dim) }
+        }
+        return Array(out)
     }
 
     /// Evenly spaced positions of `count` items, at most `size` of them.
@@ -31,3 +48,6 @@ enum KMeans {
         return (0..<n).map { $0 * count / n }
     }
 }
+
+/// Blocks write disjoint indexes of one buffer that outlives them.
+private struct SharedOut: @unchecked Sendable { let base: UnsafeMutablePointer<Int> }

@@ -30,12 +30,12 @@ public struct KnowledgeSearcher: Sendable {
     }
 
     public func search(botId: String, query: String, limit: Int, threshold: Double, hybrid: Bool = false,
-                       exact: Bool = false) async throws(SearchFailure) -> [SearchResult] {
+                       exact: Bool = false, probes: Int? = nil) async throws(SearchFailure) -> [SearchResult] {
         let vector: [Float]
         do { vector = try await embedder.embed([query]).first ?? [] } catch { throw .embedding(error) }
         do {
             let matrix = try await cache.matrix(botId: botId, model: model)
-            let ranked = Self.rank(matrix, query: vector, limit: hybrid ? Int.max : limit, threshold: threshold, exact: exact)
+            let ranked = Self.rank(matrix, query: vector, limit: hybrid ? Int.max : limit, threshold: threshold, exact: exact, probes: probes)
             guard !ranked.isEmpty else { return [] }
             let match = hybrid ? Self.ftsQuery(query) : nil
             let rows = try await database.read { db in
@@ -69,8 +69,8 @@ public struct KnowledgeSearcher: Sendable {
     struct Ranked { let chunkNo: Int64; let score: Float }
 
     /// Chunks above the threshold in result order, at most `limit`.
-    static func rank(_ matrix: BotMatrix, query: [Float], limit: Int, threshold: Double, exact: Bool) -> [Ranked] {
-        let scores = matrix.chunkScores(query, exact: exact)
+    static func rank(_ matrix: BotMatrix, query: [Float], limit: Int, threshold: Double, exact: Bool, probes: Int? = nil) -> [Ranked] {
+        let scores = matrix.chunkScores(query, exact: exact, probes: probes)
         var kept: [Int] = []
         for (i, s) in scores.enumerated() where s.isFinite && Double(s) > threshold { kept.append(i) }
         func before(_ a: Int, _ b: Int) -> Bool {
