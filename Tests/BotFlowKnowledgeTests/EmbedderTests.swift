@@ -40,6 +40,17 @@ import Testing
         #expect(LocalEmbedder.tokens("e\u{301}cole") == ["école"], "combining marks are part of the word (NFKC composes them)")
     }
 
+    /// The byte-level ASCII tokenizer is an optimisation: on every ASCII text it equals the Unicode path.
+    @Test func asciiFastPathEqualsTheUnicodePath() {
+        var rng = SplitMix(seed: 3)
+        let alphabet = Array("aZ0'9 .,-_!?\t\nThe an's Don't x".utf8)
+        for _ in 0..<2000 {
+            let bytes = (0..<Int(rng.next() % 60)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(LocalEmbedder.asciiQueryTokens(text) == LocalEmbedder.unicodeQueryTokens(text), "\(text)")
+        }
+    }
+
     @Test func zeroVectorAndNormalisation() {
         #expect(e.embed("the and of a I").allSatisfy { $0 == 0 })
         let v = e.embed("Shuttle leaves every hour from the airport")

@@ -35,7 +35,10 @@ public struct LocalEmbedder: Sendable {
 
     /// Steps 1–4 only (the hybrid search's FTS query uses these, behaviour §7.5).
     public static func queryTokens(_ text: String) -> [String] {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiQueryTokens(text) }
+        text.utf8.allSatisfy({ $0 < 0x80 }) ? asciiQueryTokens(text) : unicodeQueryTokens(text)
+    }
+
+    static func unicodeQueryTokens(_ text: String) -> [String] {
         let scalars = Array(text.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars)
         var out: [String] = []
         var current = String.UnicodeScalarView()
