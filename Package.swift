@@ -96,10 +96,20 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Knowledge base (behaviour §7): extraction (PDF over zlib, DOCX as zip + XML), chunker, embedders, vector
+        // index (exact and IVF-flat), hybrid search, and the knowledge job handlers.
+        .target(name: "BotFlowKnowledge", dependencies: [
+            "BotFlowCore", "BotFlowStorage", "BotFlowJobs", "BotFlowSecurity", "CZlib",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
             "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache",
-            "BotFlowObservability", "BotFlowBackup",
+            "BotFlowObservability", "BotFlowBackup", "BotFlowKnowledge",
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -111,6 +121,12 @@ let package = Package(
         .executableTarget(name: "botflow", dependencies: [
             "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowObservability", "BotFlowBackup", "BotFlowSecurity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // scripts/bench-knowledge: ingest and search figures of docs/PERFORMANCE.md on the real data path.
+        .executableTarget(name: "bench-knowledge", dependencies: [
+            "BotFlowKnowledge", "BotFlowJobs", "BotFlowStorage", "BotFlowCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Shared test fixtures: temp data dirs, app builder, HTTP helpers.
@@ -138,6 +154,10 @@ let package = Package(
             "BotFlowBackup", "BotFlowJobs", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "BotFlowKnowledgeTests", dependencies: [
+            "BotFlowKnowledge", "BotFlowStorage", "BotFlowCore", "BotFlowJobs", "BotFlowTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
         // Starts the real `botflow serve` binary (built by `swift build --build-tests`).
         .testTarget(name: "BotFlowEndToEndTests", dependencies: [
@@ -145,6 +165,7 @@ let package = Package(
         ]),
         .testTarget(name: "BotFlowAPITests", dependencies: [
             "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity", "BotFlowBackup",
+            "BotFlowKnowledge",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             // Hand-built JWTs (HS512, foreign secrets) for the auth tests.

@@ -2,6 +2,7 @@ import BotFlowBackup
 import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
+import BotFlowKnowledge
 import BotFlowMessaging
 import BotFlowObservability
 import BotFlowSecurity
@@ -27,6 +28,7 @@ public struct AppDependencies: Sendable {
     public let backups: BackupService
     public let backupScheduler: BackupScheduler
     public let restoreGate: RestoreGate
+    public let knowledge: KnowledgeRuntime
 }
 
 /// Builds the Hummingbird application: router, middleware and background services.
@@ -82,6 +84,8 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
                                   credentials: deps.domain.credentials, logger: deps.logger)
     WebhookController(webhooks: webhooks, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
     BackupController(backups: deps.backups, restoreHooks: deps.restoreHooks(), body: body).addRoutes(to: authenticated)
+    KnowledgeController(knowledge: deps.knowledge.service, body: body, uploadLimit: settings.uploadLimitBytes, cached: cached)
+        .addRoutes(public: router, authenticated: authenticated)
     return router
 }
 

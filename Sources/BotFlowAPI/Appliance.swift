@@ -2,6 +2,7 @@ import BotFlowBackup
 import BotFlowCache
 import BotFlowCore
 import BotFlowDomain
+import BotFlowKnowledge
 import BotFlowMessaging
 import BotFlowObservability
 import BotFlowSecurity
@@ -47,13 +48,19 @@ public enum Appliance {
         } catch {
             throw ConfigurationError(error.message)
         }
+        let knowledge = KnowledgeRuntime(database: database, clock: clock, settings: settings)
         let errorLog = ErrorLog(capacity: settings.errorLogSize)
-        let messaging = MessagingRuntime(database: database, clock: clock, settings: settings, credentials: domain.credentials,
-                                         logger: logger, adapters: adapters, extraHandlers: BackupJobs.handlers(backups)) { job, error in
+        let messaging = MessagingRuntime(
+            database: database, clock: clock, settings: settings, credentials: domain.credentials, logger: logger, adapters: adapters,
+            knowledge: KnowledgeStage(searcher: knowledge.searcher),
+            extraHandlers: BackupJobs.handlers(backups).merging(knowledge.handlers) { first, _ in first }
+        ) { job, error in
             // Dead jobs join 5xx responses in the admin error log (behaviour §12).
             errorLog.record(.init(timestamp: clock.now(), error: "Job failed", message: error, source: "job:\(job.type.rawValue)"))
         }
+        knowledge.setWake { [jobs = messaging.jobs] in jobs.wake() }
         try await messaging.recover(database: database, clock: clock)
+        try await knowledge.queueReembedding()
         let scheduler = BackupScheduler(service: backups, database: database, clock: clock, logger: logger) { [jobs = messaging.jobs] in
             jobs.wake()
         }
@@ -61,9 +68,11 @@ public enum Appliance {
         // Pipeline commits (webhooks, replies, deliveries, agent replies, status changes) delete their keys before the
         // request that caused them is answered, or right after a background job's commit (behaviour §3.4).
         messaging.observe { event in cache.invalidate(CacheInvalidation.patterns(for: event)) }
+        knowledge.events.observe { botId in cache.invalidate(CacheInvalidation.knowledgeChanged(bot: botId)) }
         return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, cache: cache,
                                metrics: AppMetrics(), errorLog: errorLog, readiness: Readiness(), clock: clock, logger: logger,
-                               startedAt: startedAt, backups: backups, backupScheduler: scheduler, restoreGate: RestoreGate())
+                               startedAt: startedAt, backups: backups, backupScheduler: scheduler, restoreGate: RestoreGate(),
+                               knowledge: knowledge)
     }
 
     /// Creates the data directory (mode 0700) when missing.

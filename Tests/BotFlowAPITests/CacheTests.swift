@@ -25,7 +25,7 @@ import Testing
             app.deps.cache.removeAll()
 
             let paths = [
-                "/api/bots", "/api/bots/\(botId)", "/api/conversations", "/api/conversations?status=active&limit=5",
+                "/api/bots", "/api/bots/\(botId)", "/api/bots/\(botId)/knowledge", "/api/bots/\(botId)/knowledge/stats", "/api/conversations", "/api/conversations?status=active&limit=5",
                 "/api/conversations/\(conversationId)", "/api/conversations/\(conversationId)/messages",
                 "/api/templates", "/api/templates/\(templateId)", "/api/templates/vertical/taxi",
             ]

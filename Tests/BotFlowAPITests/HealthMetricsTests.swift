@@ -159,10 +159,10 @@ import Testing
         try await app.test { client in
             let admin = try await client.signup(organization: "Admin Co")   // first account: appliance admin
             let owner = try await client.signup(organization: "Shop")
-            // A job type without a handler dies at once; the error log records it.
+            // A delivery job without its outbox id fails permanently: dead at once, and the error log records it.
             let now = app.deps.clock.now()
             _ = try await app.database.write { db in
-                try JobQueue.enqueue(db, JobSpec(type: .ivf_train, payload: ["bot_id": "b1"], dedupeKey: "ivf:test"), now: now)
+                try JobQueue.enqueue(db, JobSpec(type: .deliver, payload: [:], dedupeKey: "deliver:test"), now: now)
             }
             app.deps.messaging.jobs.wake()
             var dead = try await client.call(.get, "/api/admin/jobs?state=dead", token: admin.token)
@@ -174,13 +174,13 @@ import Testing
             let job = try #require(dead.json["jobs"][0].objectValue)
             #expect(Array(job.keys) == ["id", "type", "state", "organization_id", "attempts", "max_attempts", "run_at", "last_error", "payload",
                                         "created_at", "updated_at", "finished_at"])
-            #expect(job["type"] == "ivf_train" && job["state"] == "dead")
-            #expect(job["last_error"]?.stringValue?.contains("no handler") == true)
+            #expect(job["type"] == "deliver" && job["state"] == "dead")
+            #expect(job["last_error"]?.stringValue?.contains("outbox_id") == true)
             let id = try #require(job["id"]?.stringValue)
 
             let errors = try await client.call(.get, "/api/admin/errors", token: admin.token)
             #expect(errors.status == 200)
-            #expect(errors.json["errors"][0]["source"] == "job:ivf_train")
+            #expect(errors.json["errors"][0]["source"] == "job:deliver")
             #expect(try await client.call(.get, "/api/admin/errors?limit=0", token: admin.token).status == 400)
 
             #expect(try await client.call(.get, "/api/admin/jobs", token: owner.token).status == 403)
