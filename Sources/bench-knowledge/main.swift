@@ -21,17 +21,7 @@ func option(_ name: String, _ fallback: Int) -> Int {
 let targetChunks = option("--chunks", 100_000)
 let queryCount = option("--queries", 200)
 
-struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-var gen = Seeded(state: 2026)
+var gen = SplitMix64(seed: 2026)
 let syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "zo", "pe", "du", "sha", "tho", "bri", "gle", "mun", "sar", "tek", "win"]
 var vocabulary = Set<String>()
 while vocabulary.count < 6000 {
@@ -81,7 +71,7 @@ func drain() async throws {
 }
 
 /// A sentence of 8–20 words of one topic, capitalised, ending with `.` or `?`.
-func sentence(topic: Int, _ gen: inout Seeded) -> String {
+func sentence(topic: Int, _ gen: inout SplitMix64) -> String {
     let n = Int.random(in: 8...20, using: &gen)
     var ws = (0..<n).map { _ in Int.random(in: 0..<10, using: &gen) < 8 ? topics[topic].randomElement(using: &gen)! : words.randomElement(using: &gen)! }
     ws[0] = ws[0].prefix(1).uppercased() + ws[0].dropFirst()

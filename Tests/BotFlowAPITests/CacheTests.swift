@@ -102,13 +102,7 @@ import Testing
 
             func checkReads(after write: String) async throws {
                 // Background work a write started (an agent reply's delivery) settles first, so both reads see one state.
-                for _ in 0..<500 {
-                    let busy = try await app.database.read { db in
-                        try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE state IN ('queued','running','retrying')")!
-                    }
-                    if busy == 0 { break }
-                    try await Task.sleep(for: .milliseconds(10))
-                }
+    try await app.waitForJobsToSettle()
                 var seen: [String: String] = [:]
                 for (path, token) in reads() { seen[path] = try await client.call(.get, path, token: token).text }
                 app.deps.cache.removeAll()
@@ -163,18 +157,5 @@ import Testing
             }
             #expect(conversations.count >= 1 && bots.count >= 1, "the random sequence exercised the endpoints")
         }
-    }
-}
-
-/// A small seeded generator so a failing sequence can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -33,7 +33,7 @@ import Testing
             ], token: a.token)
             let conversationA = try #require(inbound.json["conversation_id"].stringValue)
             let messageA = try #require(inbound.json["message_id"].stringValue)
-            try await settle(app)
+            try await app.waitForJobsToSettle()
 
             let secrets = ["Alpha Secret", "alpha secret", "+27831234567", "Alpha Customer", accountA, conversationA, messageA]
             let aReads = ["/api/organizations/\(a.organizationId)", "/api/bots", "/api/bots/\(botA)", "/api/conversations",
@@ -94,22 +94,12 @@ import Testing
             let accounts = try await client.call(.get, "/api/whatsapp/accounts", token: b.token)
             #expect(!accounts.text.contains(accountA))
 
-            try await settle(app)
+            try await app.waitForJobsToSettle()
             #expect(try await snapshot() == before, "organization A's data changed")
             let rows = try await app.database.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE organization_id = ? AND content LIKE '%hijack%'", arguments: [a.organizationId])!
             }
             #expect(rows == 0)
-        }
-    }
-
-    func settle(_ app: TestAppliance) async throws {
-        for _ in 0..<500 {
-            let busy = try await app.database.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE state IN ('queued','running','retrying')")!
-            }
-            if busy == 0 { return }
-            try await Task.sleep(for: .milliseconds(10))
         }
     }
 }

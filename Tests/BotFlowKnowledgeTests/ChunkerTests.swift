@@ -1,3 +1,4 @@
+import BotFlowCore
 @testable import BotFlowKnowledge
 import Testing
 
@@ -49,7 +50,7 @@ import Testing
     /// are at most 2000 long and consecutive windows overlap by exactly 200; every character of the text lies in
     /// some window; nothing of 50 characters or fewer is kept; indexes are 0, 1, 2…
     @Test func propertiesHoldOnRandomTexts() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let alphabet: [Unicode.Scalar] = ["a", "b", "c", " ", " ", ".", "\n", "é", "😀", "\t"]
         for round in 0..<300 {
             let length = Int(rng.next() % 9000)
@@ -106,17 +107,5 @@ import Testing
     }
 }
 
-/// A tiny deterministic generator for property tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 import Foundation

@@ -1,3 +1,4 @@
+import BotFlowCore
 @testable import BotFlowKnowledge
 import Testing
 
@@ -42,7 +43,7 @@ import Testing
 
     /// The byte-level ASCII tokenizer is an optimisation: on every ASCII text it equals the Unicode path.
     @Test func asciiFastPathEqualsTheUnicodePath() {
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let alphabet = Array("aZ0'9 .,-_!?\t\nThe an's Don't x".utf8)
         for _ in 0..<2000 {
             let bytes = (0..<Int(rng.next() % 60)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }

@@ -1,3 +1,4 @@
+import BotFlowCore
 @testable import BotFlowKnowledge
 import BotFlowTestSupport
 import Testing
@@ -42,7 +43,7 @@ import Testing
     @Test func corruptFilesFailCleanly() {
         let pdf = DocumentFixtures.pdf(pages: ["Some text on a page", "And another page"])
         let docx = DocumentFixtures.docx(paragraphs: ["Hello", "World"])
-        var rng = SplitMix(seed: 99)
+        var rng = SplitMix64(seed: 99)
         for (bytes, type) in [(pdf, "application/pdf"), (docx, KnowledgeFileType.docx)] {
             for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 60)) {
                 _ = try? TextExtractor.extract(Array(bytes[0..<cut]), fileType: type)

@@ -79,7 +79,7 @@ import Testing
     /// insert, and the matrix cache is invalidated.
     @Test func ivfIndexMatchesExactSearchWhenAllListsAreProbed() async throws {
         let f = try KnowledgeFixture.make()
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let words = ["shuttle", "airport", "booking", "refund", "luggage", "child", "seat", "price", "driver", "hotel", "route",
                      "ticket", "cancel", "morning", "evening", "surfboard", "pickup", "dropoff", "wifi", "payment"]
         var chunks: [String] = []

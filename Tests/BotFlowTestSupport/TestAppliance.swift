@@ -2,6 +2,7 @@ import BotFlowAPI
 import BotFlowCore
 import BotFlowStorage
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -42,6 +43,17 @@ public final class TestAppliance: Sendable {
     deinit {
         try? deps.database.close()
         try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+
+    /// Waits (up to 5 s) until no job is queued, running or retrying: background work a request started has settled.
+    public func waitForJobsToSettle() async throws {
+        for _ in 0..<500 {
+            let busy = try await database.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE state IN ('queued','running','retrying')")!
+            }
+            if busy == 0 { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Runs `body` against the application's router (no sockets).
