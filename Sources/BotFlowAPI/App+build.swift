@@ -66,7 +66,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     let base = settings.effectivePublicBaseURL
 
     let report = MetricsReport(database: deps.database, cache: deps.cache, metrics: deps.metrics, errorLog: deps.errorLog, clock: deps.clock,
-                               startedAt: deps.startedAt)
+                               startedAt: deps.startedAt, backups: deps.backups)
     let checks = HealthChecks(database: deps.database, cache: deps.cache, jobs: deps.messaging.jobs, dataDirectory: settings.dataDirectory)
     HealthController(settings: settings, clock: deps.clock, startedAt: deps.startedAt, checks: checks, readiness: deps.readiness, report: report)
         .addRoutes(to: router)

@@ -50,6 +50,9 @@ public enum Appliance {
         }
         let knowledge = KnowledgeRuntime(database: database, clock: clock, settings: settings)
         let errorLog = ErrorLog(capacity: settings.errorLogSize)
+        backups.failureObservers.withLock { $0.append { kind, message in
+            errorLog.record(.init(timestamp: clock.now(), error: "Backup failed", message: message, source: "backup:\(kind)"))
+        } }
         let messaging = MessagingRuntime(
             database: database, clock: clock, settings: settings, credentials: domain.credentials, logger: logger, adapters: adapters,
             knowledge: KnowledgeStage(searcher: knowledge.searcher),

@@ -34,6 +34,8 @@ public final class BackupService: Sendable {
     let logger: Logger
     public let lock: BackupLock
     public let stats = LockedValue(BackupStats())
+    /// Told about every failed backup (the admin error log, behaviour §13.4).
+    public let failureObservers = LockedValue<[@Sendable (_ kind: String, _ message: String) -> Void]>([])
 
     public init(config: BackupConfiguration, database: AppDatabase, clock: any AppClock, logger: Logger) {
         self.config = config; self.database = database; self.clock = clock; self.logger = logger
@@ -66,6 +68,7 @@ public final class BackupService: Sendable {
         } catch {
             stats.withLock { $0.lastFailureAt = clock.now() }
             logger.error("backup failed", metadata: ["kind": "\(kind.rawValue)", "error": "\(error.message)"])
+            for observer in failureObservers.withLock({ $0 }) { observer(kind.rawValue, error.message) }
             throw .failed(error.message)
         }
     }

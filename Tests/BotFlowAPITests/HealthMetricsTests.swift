@@ -123,6 +123,22 @@ import Testing
         }
     }
 
+    @Test func metricsReportBackups() async throws {
+        let app = try await TestAppliance.make()
+        try await app.test { client in
+            let admin = try await client.signup()   // the first account: appliance admin
+            let before = try await client.call(.get, "/metrics").json["backups"]
+            #expect(before == ["last_success_at": .null, "last_failure_at": .null, "count": 0])
+            let created = try await client.call(.post, "/api/admin/backups", token: admin.token)
+            #expect(created.status == 200)
+            let after = try await client.call(.get, "/metrics").json["backups"]
+            #expect(after["count"] == .int(1))
+            #expect(after["last_success_at"].stringValue.flatMap(Timestamp.parse) != nil)
+            let text = try PrometheusText.parse(try await client.call(.get, "/metrics?format=prometheus").text)
+            #expect((text.value("botflow_backup_last_success_timestamp_seconds", [:]) ?? 0) > 1_700_000_000)
+        }
+    }
+
     @Test func prometheusExpositionParses() async throws {
         let app = try await TestAppliance.make()
         try await app.test { client in

@@ -1,3 +1,4 @@
+import BotFlowBackup
 import BotFlowCache
 import BotFlowCore
 import BotFlowObservability
@@ -13,6 +14,7 @@ struct MetricsReport: Sendable {
     let errorLog: ErrorLog
     let clock: any AppClock
     let startedAt: Double
+    let backups: BackupService
 
     struct Facts: Sendable {
         var jobs: [String: Int] = [:]
@@ -61,11 +63,18 @@ struct MetricsReport: Sendable {
             "outbox": ["queued": .int(f.outbox["queued"] ?? 0), "sending": .int(f.outbox["sending"] ?? 0), "sent_last_hour": .int(f.sentLastHour),
                        "failed_last_hour": .int(f.failedLastHour)],
             "http": metrics.httpJSON,
-            "backups": ["last_success_at": .null, "last_failure_at": .null, "count": 0],
+            "backups": backupsJSON(),
             "errors": ["last_hour": .int(errorLog.count(since: hourAgo))],
             "uptime": .double(uptime()),
             "timestamp": .string(clock.now()),
         ]
+    }
+
+    /// Last success and failure since start, and the backups present in the primary directory.
+    func backupsJSON() -> JSON {
+        let stats = backups.stats.withLock { $0 }
+        return ["last_success_at": .string(stats.lastSuccessAt), "last_failure_at": .string(stats.lastFailureAt),
+                "count": .int(backups.list().count)]
     }
 
     func prometheus() async throws -> [UInt8] {
@@ -87,7 +96,8 @@ struct MetricsReport: Sendable {
         for state in ["queued", "running", "retrying", "dead"] { metrics.setGauge("botflow_jobs", [("state", state)], Double(f.jobs[state] ?? 0)) }
         for state in ["queued", "sending"] { metrics.setGauge("botflow_outbox", [("state", state)], Double(f.outbox[state] ?? 0)) }
         metrics.setGauge("botflow_memory_rss_bytes", [], Double(ProcessFigures.residentBytes()))
-        metrics.setGauge("botflow_backup_last_success_timestamp_seconds", [], 0)
+        let lastSuccess = backups.stats.withLock { $0.lastSuccessAt }.flatMap(Timestamp.parse).map { Double($0) / 1000 } ?? 0
+        metrics.setGauge("botflow_backup_last_success_timestamp_seconds", [], lastSuccess)
         metrics.setCounterTotal("botflow_errors_total", [], errorLog.total)
         return metrics.prometheusText()
     }
