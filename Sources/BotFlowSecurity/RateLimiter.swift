@@ -39,14 +39,14 @@ public final class RateLimiter: Sendable {
         guard let limit = limits[bucket], limit > 0 else { return nil }
         let now = clock.nowMilliseconds()
         return windows.withLock { all in
-            var table = all[bucket] ?? [:]
-            var window = table[key] ?? Window(startMs: now, count: 0, lastSeenMs: now)
+            // Mutated in place through the outer dictionary: copying a bucket's table per request would cost O(keys).
+            if all[bucket] == nil { all[bucket] = [:] }
+            var window = all[bucket]![key] ?? Window(startMs: now, count: 0, lastSeenMs: now)
             if now - window.startMs >= windowMs { window = Window(startMs: now, count: 0, lastSeenMs: now) }
             window.count += 1
             window.lastSeenMs = now
-            if table[key] == nil, table.count >= maxKeys { Self.dropLeastRecent(&table, keep: maxKeys - 1) }
-            table[key] = window
-            all[bucket] = table
+            if all[bucket]![key] == nil, all[bucket]!.count >= maxKeys { Self.dropLeastRecent(&all[bucket]!, keep: maxKeys - 1) }
+            all[bucket]![key] = window
             let resetMs = max(0, window.startMs + windowMs - now)
             return Decision(allowed: window.count <= limit, limit: limit, remaining: max(0, limit - window.count),
                             resetSeconds: Int((resetMs + 999) / 1000))
