@@ -112,6 +112,10 @@ public final class JobRunner: Service, Sendable {
                 case .stop:
                     stopping = true
                     accepting.store(false, ordering: .sequentiallyConsistent)
+                    // A tail that passed the `accepting` check before the store may still be claiming: one write
+                    // through the group commit waits for it, so its jobs are counted in `inFlight` (and their
+                    // `.claimed` event is queued) before the exit check below.
+                    _ = try? await database.write { _ in }
                     stopDeadline = ContinuousClock.now.advanced(by: options.shutdownGrace)
                 case .tick:
                     ticksSinceSweep += 1
@@ -280,6 +284,8 @@ extension JobRunner {
     /// after that are left to fail their commit (lock lost) and are recovered by startup recovery.
     public func pause(grace: Duration = .seconds(30)) async {
         paused.store(true, ordering: .sequentiallyConsistent)
+        // Let a tail that read `paused == false` just before finish its claim, so `inFlight` counts those jobs.
+        _ = try? await database.write { _ in }
         let deadline = ContinuousClock.now.advanced(by: grace)
         while inFlight.load(ordering: .sequentiallyConsistent) > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))

@@ -26,19 +26,26 @@ public struct OutboundDestinationGuard: Sendable {
         self.isPrivateAddress = isPrivateAddress ?? OutboundDestinationGuard.isPrivate
     }
 
-    /// Checks a URL before a request (and before following each redirect).
-    public func check(_ url: URL) throws {
+    /// Checks a URL before a request (and before following each redirect). Returns the addresses the host resolved to
+    /// (empty when private destinations are allowed, or the host is an address literal).
+    @discardableResult
+    public func check(_ url: URL) throws -> [[UInt8]] {
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
             throw Refused(reason: "Only http and https URLs are allowed")
         }
         guard let host = url.host, !host.isEmpty else { throw Refused(reason: "URL has no host") }
-        if allowPrivate { return }
+        if allowPrivate { return [] }
         let literal = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        let addresses = try IPAddressBytes.parse(literal).map { [$0] } ?? resolve(literal)
+        if let address = IPAddressBytes.parse(literal) {
+            if isPrivateAddress(address) { throw Refused(reason: "Destination \(host) is a private address") }
+            return []
+        }
+        let addresses = try resolve(literal)
         guard !addresses.isEmpty else { throw Refused(reason: "Host \(host) does not resolve") }
         if let blocked = addresses.first(where: isPrivateAddress) {
             throw Refused(reason: "Destination \(host) resolves to a private address (\(Self.format(blocked)))")
         }
+        return addresses
     }
 
     /// Loopback, link-local, RFC 1918, CGNAT, unspecified/"this network", IPv6 ULA and link-local.
@@ -63,7 +70,7 @@ public struct OutboundDestinationGuard: Sendable {
 
     public static func parseAddress(_ text: String) -> [UInt8]? { IPAddressBytes.parse(text) }
 
-    static func format(_ a: [UInt8]) -> String {
+    public static func format(_ a: [UInt8]) -> String {
         a.count == 4 ? a.map(String.init).joined(separator: ".")
             : stride(from: 0, to: 16, by: 2).map { String(UInt16(a[$0]) << 8 | UInt16(a[$0 + 1]), radix: 16) }.joined(separator: ":")
     }

@@ -28,7 +28,9 @@ public final class RateLimiter: Sendable {
     }
 
     /// The bucket of a path: `/api/auth/…` → auth, `/webhooks/…` → webhook, anything else → global.
-    public static func bucket(forPath path: String) -> Bucket {
+    public static func bucket(forPath raw: String) -> Bucket {
+        // The router ignores empty segments (`//api//auth/login` reaches login), so the bucket must too.
+        let path = raw.contains("//") ? "/" + raw.split(separator: "/").joined(separator: "/") : raw
         if path.hasPrefix("/api/auth/") { return .auth }
         if path.hasPrefix("/webhooks/") { return .webhook }
         return .global
@@ -124,7 +126,12 @@ enum IPAddressBytes {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 4 else { return nil }
             var out: [UInt8] = []
-            for p in parts { guard let v = UInt8(p) else { return nil }; out.append(v) }
+            // Plain decimal octets only: `0251.254.0251.254` is octal to inet_aton (getaddrinfo) — 169.254.169.254 —
+            // so a leading zero makes it "not a literal" here and the caller resolves it like any name.
+            for p in parts {
+                guard p.count == 1 || p.first != "0", p.allSatisfy(\.isASCII), let v = UInt8(p) else { return nil }
+                out.append(v)
+            }
             return out
         }
         guard text.contains(":") else { return nil }

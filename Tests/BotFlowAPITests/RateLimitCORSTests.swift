@@ -120,6 +120,14 @@ import Testing
         }
     }
 
+    @Test func bucketsIgnoreEmptyPathSegmentsLikeTheRouter() {
+        #expect(RateLimiter.bucket(forPath: "/api/auth/login") == .auth)
+        #expect(RateLimiter.bucket(forPath: "//api//auth/login") == .auth)
+        #expect(RateLimiter.bucket(forPath: "/api//auth//signup") == .auth)
+        #expect(RateLimiter.bucket(forPath: "//webhooks/meta/whatsapp") == .webhook)
+        #expect(RateLimiter.bucket(forPath: "/api/bots") == .global)
+    }
+
     @Test func limiterMemoryIsBoundedPerBucket() {
         let limiter = RateLimiter(limits: [.global: 5], windowSeconds: 60, maxKeys: 100, clock: ManualClock())
         for i in 0..<1_000 { _ = limiter.check(.global, key: "10.0.\(i / 256).\(i % 256)") }

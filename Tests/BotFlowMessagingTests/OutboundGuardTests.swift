@@ -39,6 +39,29 @@ import Testing
         #expect(throws: OutboundDestinationGuard.Refused.self) { try open.check(URL(string: "gopher://127.0.0.1/")!) }
     }
 
+    @Test func octalAndOtherNonDecimalIPv4SpellingsAreResolvedNotTrusted() {
+        // inet_aton reads `0251` as octal: these are 169.254.169.254, 127.0.0.1 and 10.0.0.1 to the connecting client.
+        let guardian = OutboundDestinationGuard(allowPrivate: false)
+        for url in ["http://0251.254.0251.254/latest/meta-data/", "http://0177.0.0.1:3001/", "http://012.0.0.1/", "http://2852039166/",
+                    "http://0xA9.0xFE.0xA9.0xFE/"] {
+            #expect(throws: OutboundDestinationGuard.Refused.self, "\(url)") { try guardian.check(URL(string: url)!) }
+        }
+        #expect(OutboundDestinationGuard.parseAddress("010.1.2.3") == nil)
+    }
+
+    @Test func plainHTTPConnectsToTheCheckedAddressNotANewLookup() async throws {
+        let server = try await FakeProvider.start()
+        defer { server.stop() }
+        server.setReply(.init(status: 200, body: "pinned"), forPath: "/ok")
+        // `rebind.test` does not exist in real DNS: the request only arrives if the client connects to the address the
+        // guard checked, with the original name in the Host header.
+        let client = GuardedHTTPClient(allowPrivate: false, resolve: { _ in [[127, 0, 0, 1]] },
+                                       addressPolicy: { $0 == [127, 0, 0, 1] ? false : OutboundDestinationGuard.isPrivate($0) })
+        let reply = try await client.send(method: "GET", url: "http://rebind.test:\(server.port)/ok")
+        #expect(reply.status == 200 && String(decoding: reply.body, as: UTF8.self) == "pinned")
+        #expect(server.requests.last?.header("Host") == "rebind.test:\(server.port)")
+    }
+
     @Test func privateDestinationsAreRefusedBeforeAnyRequestUnlessAllowed() async throws {
         let server = try await FakeProvider.start()
         defer { server.stop() }

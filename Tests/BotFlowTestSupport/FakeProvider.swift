@@ -141,7 +141,9 @@ public final class FakeProvider: Sendable {
         let body = try await request.body.collect(upTo: 16 << 20)
         let recorded = RecordedRequest(
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
-            headers: request.headers.map { ($0.name.canonicalName, $0.value) }, body: Array(buffer: body))
+            // HTTP/1 `Host` arrives as the request's authority, not among the header fields.
+            headers: (request.head.authority.map { [("host", $0)] } ?? []) + request.headers.map { ($0.name.canonicalName, $0.value) },
+            body: Array(buffer: body))
         let reply = state.withLock { s -> Reply in
             s.requests.append(recorded)
             if !s.queued.isEmpty { return s.queued.removeFirst() }

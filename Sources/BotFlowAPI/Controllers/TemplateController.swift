@@ -50,7 +50,7 @@ struct TemplateController {
         authenticated.delete("/api/templates/:id") { _, context in
             let id = try context.parameters.require("id")
             try await templates.delete(id, identity: try context.requireIdentity())
-            cached.invalidate(CacheInvalidation.templateChanged(id: id))
+            cached.invalidate(CacheInvalidation.templateChanged(id: id.lowercased()))
             return Response.json(["success": true])
         }
     }

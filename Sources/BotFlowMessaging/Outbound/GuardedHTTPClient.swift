@@ -36,16 +36,32 @@ public struct GuardedHTTPClient: Sendable {
         client = Self.noRedirects
     }
 
+    /// For `http://name`, the URL with the host replaced by `address` and the original `Host` value.
+    static func pinned(_ url: URL, to address: [UInt8]?) -> (url: String, host: String?) {
+        guard let address, url.scheme?.lowercased() == "http", let host = url.host,
+              var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return (url.absoluteString, nil) }
+        let literal = OutboundDestinationGuard.format(address)
+        components.host = address.count == 16 ? "[\(literal)]" : literal
+        guard let pinned = components.string else { return (url.absoluteString, nil) }
+        return (pinned, url.port.map { "\(host):\($0)" } ?? host)
+    }
+
     public func send(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Reply {
         var current = url
         var method = method
         var body = body
         for hop in 0...maxRedirects {
             guard let parsed = URL(string: current) else { throw Failure(message: "Invalid URL: \(current)") }
-            do { try destinations.check(parsed) } catch { throw Failure(message: "\(error)") }
-            var request = HTTPClientRequest(url: current)
+            let checked: [[UInt8]]
+            do { checked = try destinations.check(parsed) } catch { throw Failure(message: "\(error)") }
+            // DNS rebinding: a name checked as public must not resolve to a private address when the client connects.
+            // Plain http connects to the checked address itself (Host header kept); https keeps the name for TLS
+            // verification, so a rebound name fails the certificate check instead.
+            let (target, hostHeader) = Self.pinned(parsed, to: checked.first)
+            var request = HTTPClientRequest(url: target)
             request.method = HTTPMethod(rawValue: method)
             for (name, value) in headers { request.headers.add(name: name, value: value) }
+            if let hostHeader { request.headers.replaceOrAdd(name: "Host", value: hostHeader) }
             if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
             let response: HTTPClientResponse
             do { response = try await client.execute(request, timeout: timeout) } catch {
