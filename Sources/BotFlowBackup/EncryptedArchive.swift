@@ -13,23 +13,16 @@ enum EncryptedArchive {
         let deflater = try Deflater(level: 6)
         let input = try InputFile(path: source)
         defer { input.close() }
-        let output = try OutputFile(path: destination)
-        var hash = SHA256()
-        var size: Int64 = 0
-        func emit(_ bytes: [UInt8]) throws(BackupError) {
-            guard !bytes.isEmpty else { return }
-            try output.write(bytes)
-            hash.update(data: bytes)
-            size += Int64(bytes.count)
-        }
+        let output = try HashingOutput(path: destination)
+        func emit(_ bytes: [UInt8]) throws(BackupError) { try output.write(bytes) }
         try emit(Cipher.magic + salt)
         while let chunk = try input.read(FileIO.chunkSize) {
             try emit(try cipher.update(try deflater.process(chunk, finish: false)))
         }
         try emit(try cipher.update(try deflater.process([], finish: true)))
         try emit(try cipher.finish())
-        try output.syncAndClose()
-        return (FileIO.hex(hash.finalize()), size)
+        try output.file.syncAndClose()
+        return output.digest()
     }
 
     /// Decrypts and decompresses `source` into `destination`. Returns the SHA-256 (hex) and size of the plaintext.
@@ -50,31 +43,42 @@ enum EncryptedArchive {
         }
         let cipher = try Cipher(encrypting: false, passphrase: passphrase, salt: Array(header[8..<16]), iterations: iterations)
         let inflater = try Inflater()
-        let output = try OutputFile(path: destination)
-        var hash = SHA256()
-        var size: Int64 = 0
-        func emit(_ bytes: [UInt8]) throws(BackupError) {
-            guard !bytes.isEmpty else { return }
-            try output.write(bytes)
-            hash.update(data: bytes)
-            size += Int64(bytes.count)
-        }
+        let output = try HashingOutput(path: destination)
+        func emit(_ bytes: [UInt8]) throws(BackupError) { try output.write(bytes) }
         do throws(BackupError) {
             while let chunk = try input.read(FileIO.chunkSize) {
                 try emit(try inflater.process(try cipher.update(chunk)))
             }
             try emit(try inflater.process(try cipher.finish()))
             guard inflater.ended else { throw BackupError("gzip: the compressed stream ends early (truncated file)") }
-            try output.syncAndClose()
+            try output.file.syncAndClose()
         } catch {
-            output.close()
+            output.file.close()
             FileIO.remove(destination)
             // Garbage from the first block on is what a wrong passphrase looks like; say so.
-            if size == 0 && !error.message.hasPrefix("bad decrypt") {
+            if output.size == 0 && !error.message.hasPrefix("bad decrypt") {
                 throw BackupError("cannot decrypt: wrong BACKUP_ENCRYPTION_KEY or a damaged file (\(error.message))")
             }
             throw error
         }
-        return (FileIO.hex(hash.finalize()), size)
+        return output.digest()
     }
+}
+
+/// An output file that hashes and counts what is written to it (both directions report SHA-256 and size).
+final class HashingOutput {
+    let file: OutputFile
+    private var hash = SHA256()
+    private(set) var size: Int64 = 0
+
+    init(path: String) throws(BackupError) { file = try OutputFile(path: path) }
+
+    func write(_ bytes: [UInt8]) throws(BackupError) {
+        guard !bytes.isEmpty else { return }
+        try file.write(bytes)
+        hash.update(data: bytes)
+        size += Int64(bytes.count)
+    }
+
+    func digest() -> (sha256: String, size: Int64) { (FileIO.hex(hash.finalize()), size) }
 }

@@ -1268,16 +1268,6 @@ extension TestClientProtocol {
     }
 }
 
-/// A `Row` copied out of the database (rows are not `Sendable`), read the same way.
-private struct RowSnapshot: Sendable {
-    let values: [String: DatabaseValue]
-    init(_ row: Row) { values = Dictionary(row.map { ($0, $1) }, uniquingKeysWith: { first, _ in first }) }
-    /// `as T?` reads NULL as nil; `as T` requires a value.
-    subscript<T: DatabaseValueConvertible>(_ column: String) -> T {
-        guard let value = T.fromDatabaseValue(values[column] ?? .null) else { fatalError("column \(column) is NULL, missing or not \(T.self)") }
-        return value
-    }
-}
 
 /// A validation issue reduced to its path and code.
 private struct Issue_: Equatable, CustomStringConvertible {

@@ -807,16 +807,6 @@ private func waitUntil(_ what: String, timeout: Duration, _ condition: () async 
     throw TestSetupError("timed out waiting for \(what)")
 }
 
-/// A `Row` copied out of the database (rows are not `Sendable`), read the same way.
-private struct RowSnapshot: Sendable {
-    let values: [String: DatabaseValue]
-    init(_ row: Row) { values = Dictionary(row.map { ($0, $1) }, uniquingKeysWith: { first, _ in first }) }
-    /// `as T?` reads NULL as nil; `as T` requires a value.
-    subscript<T: DatabaseValueConvertible>(_ column: String) -> T {
-        guard let value = T.fromDatabaseValue(values[column] ?? .null) else { fatalError("column \(column) is NULL, missing or not \(T.self)") }
-        return value
-    }
-}
 
 extension Array {
     fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
