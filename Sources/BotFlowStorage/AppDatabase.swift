@@ -43,9 +43,7 @@ public final class AppDatabase: Sendable {
             try db.execute(sql: "PRAGMA busy_timeout = 5000")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
-            db.trace(options: .profile) { event in
-                if case let .profile(statement, duration) = event { queryStats.record(sql: statement.sql, seconds: duration) }
-            }
+            queryStats.install(on: db)
         }
         let pool = try DatabasePool(path: path, configuration: config)
         // DatabasePool switches the writer to WAL *after* prepareDatabase and sets synchronous=NORMAL there;

@@ -179,6 +179,27 @@ struct WebhookEndToEndTests {
         #expect(world.provider.requests.count == 4)
     }
 
+    /// A provider that answers two sends with the same message id (I-44: provider ids are unique per account and
+    /// direction): both sends count as accepted and both messages are `sent`; the first keeps the id, the second
+    /// keeps none (its outbox row records it), and nothing is retried.
+    @Test func providerRepeatingOneMessageIdStillMarksBothRepliesSentWithoutRetrying() async throws {
+        try await world.begin()
+        let repeated = "wamid.OUT\(UUID().uuidString)"
+        world.provider.enqueue(.init(status: 200, body: #"{"messaging_product":"whatsapp","messages":[{"id":"\#(repeated)"}]}"#), times: 2)
+        let customer = world.newCustomer()
+        let body = world.metaBody(from: customer, text: "how much is the fare?", id: "wamid.IN\(UUID().uuidString)")
+        let response = try await world.postMeta(body, signature: WebhookWorld.metaSignature(body, secret: WebhookWorld.globalAppSecret))
+        #expect(response.status == 200)
+
+        let conversation = try #require(try await world.server.conversation(customer: customer, token: world.token))
+        let messages = try await world.waitForOutbound(conversation, count: 2, status: "sent")
+        try await world.db.waitForQuiet()
+        let outbound = messages.filter { $0["direction"] == "outbound" }
+        #expect(outbound.map { $0["status"] } == ["sent", "sent"])
+        #expect(outbound.map { $0["provider_message_id"] } == [.string(repeated), .null])
+        #expect(world.provider.requests.count == 2, "no send was retried")
+    }
+
     // MARK: C5 — agent reply and handoff (behaviour §6.6)
 
     @Test func agentReplyHandsOffAndSilencesTheBotUntilTheConversationIsActiveAgain() async throws {

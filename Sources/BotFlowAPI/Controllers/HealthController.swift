@@ -56,6 +56,7 @@ struct HealthController {
     }
 
     /// JSON unless `?format=prometheus`, or an `Accept` with `text/plain` and without `application/json`.
+    /// `?queries=all` lists every query shape instead of the ten slowest (used by `scripts/bench-ingest`).
     func metrics(_ request: Request) async throws -> Response {
         let accept = request.headers[.accept] ?? ""
         let prometheus = request.uri.queryParameters["format"] == "prometheus"
@@ -64,7 +65,7 @@ struct HealthController {
             if prometheus {
                 return .bytes(try await report.prometheus(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             }
-            return .json(try await report.json())
+            return .json(try await report.json(allQueryShapes: request.uri.queryParameters["queries"] == "all"))
         } catch {
             return .json(["error": "Failed to retrieve metrics"], status: .internalServerError)
         }

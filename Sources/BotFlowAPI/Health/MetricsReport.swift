@@ -49,12 +49,12 @@ struct MetricsReport: Sendable {
 
     static func mb(_ bytes: Int) -> Int { Int((Double(bytes) / 1_048_576).rounded()) }
 
-    func json() async throws -> JSON {
+    func json(allQueryShapes: Bool = false) async throws -> JSON {
         let f = try await facts()
         let memory = ProcessFigures.memory()
         let hourAgo = Timestamp.format(epochMilliseconds: clock.nowMilliseconds() - 3_600_000)
         return [
-            "queries": database.queryStats.json,
+            "queries": database.queryStats.json(limit: allQueryShapes ? QueryStats.maximumShapes : 10),
             "cache": cache.statistics().json,
             "memory": ["heapUsed": .int(Self.mb(memory.heapUsed)), "heapTotal": .int(Self.mb(memory.heapTotal)), "rss": .int(Self.mb(memory.rss)),
                        "external": .int(Self.mb(f.sqliteMemory))],

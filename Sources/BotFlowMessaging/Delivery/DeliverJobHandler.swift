@@ -91,13 +91,7 @@ public struct DeliverJobHandler: BatchJobHandler {
                 let index = toComplete[position]
                 guard case .send(_, let outboxId, let message) = steps[index], case .accepted(let providerId)? = outcomes[index] else { return nil }
                 try MessageRepository.setOutbox(db, id: outboxId, state: "sent", attemptsDelta: 1, providerMessageId: providerId, sentAt: now, now: now)
-                let current = try MessageRepository.find(db, id: message.id)?.status ?? "queued"
-                let status = StatusOrder.forward(from: current, to: "sent") ? "sent" : current
-                // Provider ids are unique per account (I-44). A provider repeating an id must not turn an accepted
-                // send into a retry loop: the message keeps no provider id (the outbox row has it).
-                let taken = try MessageRepository.find(db, accountId: message.whatsappAccountId, direction: "outbound",
-                                                       providerMessageId: providerId).map { $0.id != message.id } ?? false
-                try MessageRepository.setStatus(db, id: message.id, status: status, providerMessageId: taken ? nil : providerId, now: now)
+                try MessageRepository.markSent(db, id: message.id, accountId: message.whatsappAccountId, providerMessageId: providerId, now: now)
                 return message
             }
             for (position, result) in done.enumerated() {

@@ -1,4 +1,5 @@
 import BotFlowCore
+import BotFlowStorage
 import Foundation
 import GRDB
 
@@ -6,9 +7,14 @@ import GRDB
 /// outcomes, dead reply jobs and status changes.
 public enum ConversationMetrics {
     public static func recompute(_ db: Database, conversationId: String, costPer1KTokens: Double, now: String) throws {
-        guard let conv = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT id, organization_id, bot_id, status, metadata, created_at FROM conversations WHERE id = ?
-            """), arguments: [conversationId]), let botId: String = conv["bot_id"] else { return }
+        guard let conversation = try ConversationRepository.find(db, id: conversationId) else { return }
+        try recompute(db, conversation: conversation, costPer1KTokens: costPer1KTokens, now: now)
+    }
+
+    /// The same for a caller holding the conversation as it was just saved (the reply's Finish): one read fewer.
+    public static func recompute(_ db: Database, conversation: ConversationRecord, costPer1KTokens: Double, now: String) throws {
+        guard let botId = conversation.botId else { return }
+        let conversationId = conversation.id
         let facts = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) AS total,
                    coalesce(sum(direction = 'inbound'), 0) AS user_messages,
@@ -23,18 +29,16 @@ public enum ConversationMetrics {
                                 AND coalesce(json_extract(metadata, '$.knowledge_used'), 0) = 0), 0) AS misses,
                    coalesce(sum(CASE WHEN sent_by = 'bot' THEN coalesce(json_extract(metadata, '$.tokens_used'), 0) END), 0) AS tokens,
                    coalesce(sum(sent_by = 'human'), 0) AS agent_replies,
-                   max(created_at) AS last_at
+                   max(created_at) AS last_at,
+                   group_concat(CASE WHEN sent_by = 'bot' THEN response_time_ms END) AS response_times
             FROM messages WHERE conversation_id = ?
             """), arguments: [conversationId])!
-        let times = try Int.fetchAll(db.cachedStatement(sql: """
-            SELECT response_time_ms FROM messages WHERE conversation_id = ? AND sent_by = 'bot' AND response_time_ms IS NOT NULL
-            ORDER BY response_time_ms
-            """), arguments: [conversationId])
-        let metadata = conv.json("metadata", fallback: [:])
-        let status: String = conv["status"]
+        let times = ((facts["response_times"] as String?) ?? "").split(separator: ",").compactMap { Int($0) }.sorted()
+        let metadata = conversation.metadata
+        let status = conversation.status
         let handoff = metadata["handoff_requested_at"] != .null || (facts["agent_replies"] as Int) > 0
         let resolution = status == "resolved" ? "resolved" : (handoff || status == "pending" || status == "handed_off") ? "escalated" : "unresolved"
-        let startedAt: String = conv["created_at"]
+        let startedAt = conversation.createdAt
         let endedAt: String? = facts["last_at"]
         let duration = endedAt.flatMap { end in
             Timestamp.parse(end).flatMap { e in Timestamp.parse(startedAt).map { s in Int((e - s) / 1000) } }
@@ -60,7 +64,7 @@ public enum ConversationMetrics {
                 tokens_used = excluded.tokens_used, estimated_cost_usd = excluded.estimated_cost_usd,
                 resolution_status = excluded.resolution_status, updated_at = excluded.updated_at
             """).execute(arguments: [
-                Identifiers.uuid(), conversationId, botId, conv["organization_id"] as String, startedAt, endedAt, duration,
+                Identifiers.uuid(), conversationId, botId, conversation.organizationId, startedAt, endedAt, duration,
                 facts["total"] as Int, facts["user_messages"] as Int, facts["bot_messages"] as Int, avg,
                 Percentile.nearestRank(times, 0.50), Percentile.nearestRank(times, 0.95), Percentile.nearestRank(times, 0.99),
                 facts["successful"] as Int, facts["failed"] as Int, facts["fallback"] as Int, handoff,

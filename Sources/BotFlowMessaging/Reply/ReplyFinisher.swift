@@ -64,7 +64,7 @@ enum ReplyFinisher {
             "knowledge_used": .bool(plan.knowledgeUsed), "variables": .object(plan.conversationVariables),
         ]
         try ConversationRepository.saveContext(db, conversationId: conversation.id, data: context, now: now)
-        try ConversationMetrics.recompute(db, conversationId: conversation.id, costPer1KTokens: costPer1K, now: now)
+        try ConversationMetrics.recompute(db, conversation: conversation, costPer1KTokens: costPer1K, now: now)
         return ids
     }
 }

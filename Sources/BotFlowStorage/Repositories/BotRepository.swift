@@ -4,15 +4,11 @@ import GRDB
 /// `bots` (data-model §2.6). Every read and write takes the caller's organization id.
 public enum BotRepository {
     public static func list(_ db: Database, organizationId: String) throws -> [BotRecord] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM bots WHERE organization_id = ? ORDER BY created_at DESC, id DESC"),
-            arguments: [organizationId]
-        ).map(BotRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM bots WHERE organization_id = ? ORDER BY created_at DESC, id DESC").decodeAll(arguments: [organizationId], BotRecord.init)
     }
 
     public static func find(_ db: Database, id: String, organizationId: String) throws -> BotRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bots WHERE id = ? AND organization_id = ?"), arguments: [id, organizationId])
-            .map(BotRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM bots WHERE id = ? AND organization_id = ?").decodeOne(arguments: [id, organizationId], BotRecord.init)
     }
 
     /// Inserts every column of `bot` (ids and timestamps included).
@@ -53,8 +49,7 @@ public enum BotRepository {
 public enum WorkflowVersionRepository {
     /// All versions of a bot, newest first.
     public static func list(_ db: Database, botId: String) throws -> [WorkflowVersionRecord] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM bot_workflows WHERE bot_id = ? ORDER BY version DESC"), arguments: [botId])
-            .map(WorkflowVersionRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM bot_workflows WHERE bot_id = ? ORDER BY version DESC").decodeAll(arguments: [botId], WorkflowVersionRecord.init)
     }
 
     public static func insert(_ db: Database, _ v: WorkflowVersionRecord) throws {
@@ -71,6 +66,6 @@ public enum WorkflowVersionRepository {
 
 extension WorkflowVersionRepository {
     public static func find(_ db: Database, id: String) throws -> WorkflowVersionRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bot_workflows WHERE id = ?"), arguments: [id]).map(WorkflowVersionRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM bot_workflows WHERE id = ?").decodeOne(arguments: [id], WorkflowVersionRecord.init)
     }
 }

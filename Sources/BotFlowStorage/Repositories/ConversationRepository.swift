@@ -4,20 +4,19 @@ import GRDB
 /// `conversations` and `conversation_context` (data-model §2.10–§2.11).
 public enum ConversationRepository {
     public static func find(_ db: Database, id: String, organizationId: String) throws -> ConversationRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversations WHERE id = ? AND organization_id = ?"),
-                         arguments: [id, organizationId]).map(ConversationRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM conversations WHERE id = ? AND organization_id = ?").decodeOne(arguments: [id, organizationId], ConversationRecord.init)
     }
 
     /// Internal lookup for jobs (the job's payload came from a trusted write).
     public static func find(_ db: Database, id: String) throws -> ConversationRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversations WHERE id = ?"), arguments: [id]).map(ConversationRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM conversations WHERE id = ?").decodeOne(arguments: [id], ConversationRecord.init)
     }
 
     /// The open conversation for (account, customer) (I-40).
     public static func findOpen(_ db: Database, accountId: String, customerPhone: String) throws -> ConversationRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: """
+        try db.cachedStatement(sql: """
             SELECT * FROM conversations WHERE whatsapp_account_id = ? AND customer_phone = ? AND status IN ('active','pending','handed_off')
-            """), arguments: [accountId, customerPhone]).map(ConversationRecord.init)
+            """).decodeOne(arguments: [accountId, customerPhone], ConversationRecord.init)
     }
 
     /// `lastMessageAt` is set when the conversation is opened by a message (webhooks), nil otherwise.
@@ -71,7 +70,7 @@ public enum ConversationRepository {
         if let (createdAt, id) = cursor { sql += " AND (created_at < ? OR (created_at = ? AND id < ?))"; args += [createdAt, createdAt, id] }
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         args.append(limit + 1)
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(args)).map(ConversationRecord.init)
+        return try db.cachedStatement(sql: sql).decodeAll(arguments: StatementArguments(args), ConversationRecord.init)
     }
 
     public static func context(_ db: Database, conversationId: String) throws -> JSON? {

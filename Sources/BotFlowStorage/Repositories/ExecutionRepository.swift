@@ -41,13 +41,13 @@ public struct ExecutionRecord: Sendable {
 public enum ExecutionRepository {
     /// The unfinished execution of a conversation (I-55).
     public static func findOpen(_ db: Database, conversationId: String) throws -> ExecutionRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: """
+        try db.cachedStatement(sql: """
             SELECT * FROM workflow_executions WHERE conversation_id = ? AND status IN ('running','waiting')
-            """), arguments: [conversationId]).map(ExecutionRecord.init)
+            """).decodeOne(arguments: [conversationId], ExecutionRecord.init)
     }
 
     public static func find(_ db: Database, id: String) throws -> ExecutionRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM workflow_executions WHERE id = ?"), arguments: [id]).map(ExecutionRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM workflow_executions WHERE id = ?").decodeOne(arguments: [id], ExecutionRecord.init)
     }
 
     public static func save(_ db: Database, _ e: ExecutionRecord, now: String) throws {
@@ -85,7 +85,6 @@ public enum ExecutionRepository {
     }
 
     public static func activeWorkflow(_ db: Database, botId: String) throws -> WorkflowVersionRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bot_workflows WHERE bot_id = ? AND status = 'active'"), arguments: [botId])
-            .map(WorkflowVersionRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM bot_workflows WHERE bot_id = ? AND status = 'active'").decodeOne(arguments: [botId], WorkflowVersionRecord.init)
     }
 }

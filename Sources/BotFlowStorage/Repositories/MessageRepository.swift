@@ -4,14 +4,14 @@ import GRDB
 /// `messages` and `outbox` (data-model §2.12–§2.13).
 public enum MessageRepository {
     public static func find(_ db: Database, id: String) throws -> MessageRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, * FROM messages WHERE id = ?"), arguments: [id]).map(MessageRecord.init)
+        try db.cachedStatement(sql: "SELECT rowid, * FROM messages WHERE id = ?").decodeOne(arguments: [id], MessageRecord.init)
     }
 
     /// Webhook idempotency (I-44).
     public static func find(_ db: Database, accountId: String, direction: String, providerMessageId: String) throws -> MessageRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: """
+        try db.cachedStatement(sql: """
             SELECT rowid, * FROM messages WHERE whatsapp_account_id = ? AND direction = ? AND provider_message_id = ?
-            """), arguments: [accountId, direction, providerMessageId]).map(MessageRecord.init)
+            """).decodeOne(arguments: [accountId, direction, providerMessageId], MessageRecord.init)
     }
 
     public struct NewMessage: Sendable {
@@ -56,28 +56,42 @@ public enum MessageRepository {
     /// `limit + 1` rows so the caller can tell whether older ones exist.
     public static func page(_ db: Database, conversationId: String, before: MessageRecord?, limit: Int) throws -> [MessageRecord] {
         if let before {
-            return try Row.fetchAll(db.cachedStatement(sql: """
+            return try db.cachedStatement(sql: """
                 SELECT rowid, * FROM messages WHERE conversation_id = ? AND (created_at < ? OR (created_at = ? AND rowid < ?))
                 ORDER BY created_at DESC, rowid DESC LIMIT ?
-                """), arguments: [conversationId, before.createdAt, before.createdAt, before.seq, limit + 1]).map(MessageRecord.init)
+                """).decodeAll(arguments: [conversationId, before.createdAt, before.createdAt, before.seq, limit + 1], MessageRecord.init)
         }
-        return try Row.fetchAll(db.cachedStatement(sql: """
+        return try db.cachedStatement(sql: """
             SELECT rowid, * FROM messages WHERE conversation_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?
-            """), arguments: [conversationId, limit + 1]).map(MessageRecord.init)
+            """).decodeAll(arguments: [conversationId, limit + 1], MessageRecord.init)
     }
 
     /// The last `limit` messages of a conversation before `messageId`, oldest first (LLM history).
     public static func history(_ db: Database, conversationId: String, before m: MessageRecord, limit: Int) throws -> [MessageRecord] {
-        try Row.fetchAll(db.cachedStatement(sql: """
+        try db.cachedStatement(sql: """
             SELECT rowid, * FROM messages WHERE conversation_id = ? AND (created_at < ? OR (created_at = ? AND rowid < ?))
             ORDER BY created_at DESC, rowid DESC LIMIT ?
-            """), arguments: [conversationId, m.createdAt, m.createdAt, m.seq, limit]).map(MessageRecord.init).reversed()
+            """).decodeAll(arguments: [conversationId, m.createdAt, m.createdAt, m.seq, limit], MessageRecord.init).reversed()
     }
 
     public static func setStatus(_ db: Database, id: String, status: String, providerMessageId: String?, now: String) throws {
         try db.cachedStatement(sql: """
             UPDATE messages SET status = ?, provider_message_id = coalesce(?, provider_message_id), updated_at = ? WHERE id = ?
             """).execute(arguments: [status, providerMessageId, now, id])
+    }
+
+    /// A delivery's acceptance in one statement (behaviour §6.7 step 3): `queued` → `sent` (statuses only move forward),
+    /// and the provider id recorded unless another outbound message of the account already has it — provider ids are
+    /// unique per account (I-44), and a provider repeating one must not turn an accepted send into a retry loop.
+    public static func markSent(_ db: Database, id: String, accountId: String, providerMessageId: String, now: String) throws {
+        try db.cachedStatement(sql: """
+            UPDATE messages SET status = CASE status WHEN 'queued' THEN 'sent' ELSE status END,
+                provider_message_id = CASE WHEN EXISTS (
+                    SELECT 1 FROM messages other WHERE other.whatsapp_account_id = ?1 AND other.direction = 'outbound'
+                    AND other.provider_message_id = ?2 AND other.id <> ?4) THEN provider_message_id ELSE ?2 END,
+                updated_at = ?3
+            WHERE id = ?4
+            """).execute(arguments: [accountId, providerMessageId, now, id])
     }
 
     public static func mergeMetadata(_ db: Database, id: String, _ patch: JSON, now: String) throws {
@@ -96,7 +110,7 @@ public enum MessageRepository {
     }
 
     public static func outbox(_ db: Database, id: String) throws -> OutboxRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM outbox WHERE id = ?"), arguments: [id]).map(OutboxRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM outbox WHERE id = ?").decodeOne(arguments: [id], OutboxRecord.init)
     }
 
     public static func setOutbox(_ db: Database, id: String, state: String, attemptsDelta: Int = 0, providerMessageId: String? = nil,

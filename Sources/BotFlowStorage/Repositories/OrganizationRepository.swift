@@ -4,8 +4,7 @@ import GRDB
 /// `organizations` and `organization_members` (data-model §2.3, §2.4).
 public enum OrganizationRepository {
     public static func find(_ db: Database, id: String) throws -> OrganizationRecord? {
-        guard var org = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM organizations WHERE id = ?"), arguments: [id])
-            .map(OrganizationRecord.init)
+        guard var org = try db.cachedStatement(sql: "SELECT * FROM organizations WHERE id = ?").decodeOne(arguments: [id], OrganizationRecord.init)
         else { return nil }
         org.whatsappNumbers = try String.fetchAll(
             db.cachedStatement(sql: "SELECT phone_number FROM whatsapp_accounts WHERE organization_id = ? ORDER BY created_at, rowid"),
@@ -47,18 +46,12 @@ public enum OrganizationRepository {
     }
 
     public static func membership(_ db: Database, userId: String, organizationId: String) throws -> MembershipRecord? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM organization_members WHERE user_id = ? AND organization_id = ?"),
-            arguments: [userId, organizationId]
-        ).map(MembershipRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM organization_members WHERE user_id = ? AND organization_id = ?").decodeOne(arguments: [userId, organizationId], MembershipRecord.init)
     }
 
     /// The user's oldest membership (the default organization of a login).
     public static func oldestMembership(_ db: Database, userId: String) throws -> MembershipRecord? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM organization_members WHERE user_id = ? ORDER BY created_at, rowid LIMIT 1"),
-            arguments: [userId]
-        ).map(MembershipRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM organization_members WHERE user_id = ? ORDER BY created_at, rowid LIMIT 1").decodeOne(arguments: [userId], MembershipRecord.init)
     }
 
     public static func usageRecords(_ db: Database, organizationId: String, limit: Int) throws -> [Row] {

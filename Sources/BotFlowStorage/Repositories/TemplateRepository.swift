@@ -9,14 +9,11 @@ public enum TemplateRepository {
     }
 
     public static func listPublished(_ db: Database, vertical: String) throws -> [TemplateRecord] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM bot_templates WHERE vertical = ? AND is_published = 1 ORDER BY tier, name"),
-            arguments: [vertical]
-        ).map(TemplateRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM bot_templates WHERE vertical = ? AND is_published = 1 ORDER BY tier, name").decodeAll(arguments: [vertical], TemplateRecord.init)
     }
 
     public static func find(_ db: Database, id: String) throws -> TemplateRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bot_templates WHERE id = ?"), arguments: [id]).map(TemplateRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM bot_templates WHERE id = ?").decodeOne(arguments: [id], TemplateRecord.init)
     }
 
     public static func exists(_ db: Database, vertical: String, name: String, excluding id: String? = nil) throws -> Bool {

@@ -4,11 +4,11 @@ import GRDB
 /// `users` (data-model §2.2).
 public enum UserRepository {
     public static func find(_ db: Database, id: String) throws -> UserRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(UserRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?").decodeOne(arguments: [id], UserRecord.init)
     }
 
     public static func find(_ db: Database, email: String) throws -> UserRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?"), arguments: [email]).map(UserRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?").decodeOne(arguments: [email], UserRecord.init)
     }
 
     public static func count(_ db: Database) throws -> Int {

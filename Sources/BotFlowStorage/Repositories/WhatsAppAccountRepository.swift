@@ -4,23 +4,16 @@ import GRDB
 /// `whatsapp_accounts` (data-model §2.5). Reads that take an organization id are tenant-scoped.
 public enum WhatsAppAccountRepository {
     public static func list(_ db: Database, organizationId: String) throws -> [WhatsAppAccountRecord] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE organization_id = ? ORDER BY created_at, rowid"),
-            arguments: [organizationId]
-        ).map(WhatsAppAccountRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE organization_id = ? ORDER BY created_at, rowid").decodeAll(arguments: [organizationId], WhatsAppAccountRecord.init)
     }
 
     public static func find(_ db: Database, id: String, organizationId: String) throws -> WhatsAppAccountRecord? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE id = ? AND organization_id = ?"),
-            arguments: [id, organizationId]
-        ).map(WhatsAppAccountRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE id = ? AND organization_id = ?").decodeOne(arguments: [id, organizationId], WhatsAppAccountRecord.init)
     }
 
     /// Any organization's account with this number (numbers are unique across the appliance, I-35).
     public static func find(_ db: Database, phoneNumber: String) throws -> WhatsAppAccountRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE phone_number = ?"), arguments: [phoneNumber])
-            .map(WhatsAppAccountRecord.init)
+        try db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE phone_number = ?").decodeOne(arguments: [phoneNumber], WhatsAppAccountRecord.init)
     }
 
     /// True when another account already uses this Bird channel id or Meta phone number id.
@@ -33,9 +26,9 @@ public enum WhatsAppAccountRepository {
 
     /// The organization's oldest `active` account (login's `whatsappAccount`).
     public static func oldestActive(_ db: Database, organizationId: String) throws -> WhatsAppAccountRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: """
+        try db.cachedStatement(sql: """
             SELECT * FROM whatsapp_accounts WHERE organization_id = ? AND status = 'active' ORDER BY created_at, rowid LIMIT 1
-            """), arguments: [organizationId]).map(WhatsAppAccountRecord.init)
+            """).decodeOne(arguments: [organizationId], WhatsAppAccountRecord.init)
     }
 
     public struct Columns: Sendable {
@@ -93,8 +86,7 @@ extension WhatsAppAccountRepository {
     /// Webhook routing by a provider key column (`id`, `phone_number`, `bird_channel_id`, `phone_number_id`; all unique).
     public static func findBy(_ db: Database, column: String, value: String) throws -> WhatsAppAccountRecord? {
         precondition(["id", "phone_number", "bird_channel_id", "phone_number_id"].contains(column))
-        return try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE \(column) = ?"), arguments: [value])
-            .map(WhatsAppAccountRecord.init)
+        return try db.cachedStatement(sql: "SELECT * FROM whatsapp_accounts WHERE \(column) = ?").decodeOne(arguments: [value], WhatsAppAccountRecord.init)
     }
 
     /// Internal lookup by id for jobs.
