@@ -33,7 +33,7 @@ struct WorkflowRuntimeTests {
         let f = try await WorkflowFixture.make()
         try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             try await client.wfDeploy(owner, bot: bot, Self.orderFlow(fake.baseURL))
 
             // True branch: the answer starts with A → the shop system is called → reply with its answer.
@@ -82,7 +82,7 @@ struct WorkflowRuntimeTests {
         ], [wfEdge("e1", "1", "2"), wfEdge("e2", "2", "3"), wfEdge("e3", "2", "4", handle: "timeout")])
         let (owner, answered, silent) = try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             try await client.wfDeploy(owner, bot: bot, flow)
             let answered = try await client.wfReceive(owner, from: "+27831110001", text: "book a table")
             let silent = try await client.wfReceive(owner, from: "+27831110002", text: "book please")
@@ -126,7 +126,7 @@ struct WorkflowRuntimeTests {
         let f = try await WorkflowFixture.make()
         try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             try await client.wfDeploy(owner, bot: bot, wfBlueprint([
                 wfNode("1", "whatsapp_trigger", ["keyword": "remind"]), wfReply("2", "I'll remind you"), wfNode("3", "delay", ["duration": 10]),
                 wfReply("4", "Reminder: {{node_1.message}}"),
@@ -168,7 +168,7 @@ struct WorkflowRuntimeTests {
         let f = try await WorkflowFixture.make()
         try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             try await client.wfDeploy(owner, bot: bot, wfBlueprint([
                 wfNode("1", "whatsapp_trigger", ["keyword": "status"]),
                 wfNode("2", "store_variable", ["variable_name": "last_status_request", "value": "{{customer.phone}}", "scope": "global"]),
@@ -194,7 +194,7 @@ struct WorkflowRuntimeTests {
         let f = try await WorkflowFixture.make { $0.workflowTimeLimitSeconds = 0.5 }
         try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             try await client.wfDeploy(owner, bot: bot, wfBlueprint([
                 wfNode("1", "whatsapp_trigger", ["keyword": "slow"]), wfNode("2", "http_request", ["url": .string(fake.baseURL + "/slow")]),
                 wfReply("3", "done"),
@@ -218,7 +218,7 @@ struct WorkflowRuntimeTests {
         let f = try await WorkflowFixture.make()
         try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             let integrationId = UUID().uuidString.lowercased()
             let cipher = CredentialCipher(serverSecret: f.app.settings.serverSecret!)
             let envelope = try cipher.seal(["store_url": .string(fake.baseURL), "api_key": "shpat_secret_123"], table: "bot_integrations", rowId: integrationId)
@@ -257,10 +257,10 @@ struct WorkflowRuntimeTests {
         try await f.app.test { client in
             let other = try await client.signup()
             let otherAccount = try await client.connectSandbox(other, phone: "+27820000009")
-            _ = try await client.wfBot(other, account: otherAccount)
-            _ = try await client.wfBot(other, account: otherAccount)
+            _ = try await f.bot(client, other, account: otherAccount)
+            _ = try await f.bot(client, other, account: otherAccount)
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             try await client.wfDeploy(owner, bot: bot, wfBlueprint([
                 wfNode("1", "whatsapp_trigger", ["keyword": "count"]),
                 wfNode("2", "database_query", ["query": "SELECT count(*) AS n FROM bots WHERE name = ?", "parameters": ["Flow Bot"]]),

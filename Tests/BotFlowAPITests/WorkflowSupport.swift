@@ -45,6 +45,15 @@ struct WorkflowFixture: Sendable {
         try await app.database.read { db in try String.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) }
     }
 
+    /// A legacy `faq` bot whose welcome message is removed (so replies are the workflow's alone).
+    func bot(_ client: some TestClientProtocol, _ owner: Account, account: String) async throws -> String {
+        let id = try await client.wfBot(owner, account: account)
+        try await app.database.write { db in
+            try db.execute(sql: "UPDATE bots SET config = json_remove(config, '$.welcomeMessage') WHERE id = ?", arguments: [id])
+        }
+        return id
+    }
+
     func int(_ sql: String, _ arguments: [String] = []) async throws -> Int {
         try await app.database.read { db in try Int.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? 0 }
     }
@@ -76,7 +85,7 @@ extension TestClientProtocol {
 
     /// B2 (legacy `faq` bot without welcome message) on the account; returns its id.
     func wfBot(_ owner: Account, account: String) async throws -> String {
-        let r = try await call(.post, "/api/bots", json: ["templateId": "support", "config": ["name": "Flow Bot"],
+        let r = try await call(.post, "/api/bots", json: ["templateId": "support", "config": ["name": "Flow Bot", "welcomeMessage": "Hi"],
                                                           "whatsapp_account_id": .string(account)], token: owner.token)
         guard r.status == 200, let id = r.json["id"].stringValue else { throw TestSetupError("bot create failed: \(r.status) \(r.text)") }
         return id

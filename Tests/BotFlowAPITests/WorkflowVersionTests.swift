@@ -15,7 +15,7 @@ struct WorkflowVersionTests {
         let f = try await WorkflowFixture.make()
         try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             let base = "/api/bots/\(bot)/workflows"
 
             // WF1: the starter version 1 is active; the body is cached.
@@ -101,7 +101,7 @@ struct WorkflowVersionTests {
         try await f.app.test { client in
             let owner = try await client.signup()
             let other = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             let base = "/api/bots/\(bot)/workflows"
             for (method, path) in [(HTTPRequest.Method.get, base), (.get, "\(base)/1"), (.post, "\(base)/1/activate"), (.post, "\(base)/1/rollback"),
                                    (.delete, "\(base)/1")] {
@@ -130,7 +130,7 @@ struct WorkflowVersionTests {
         let f = try await WorkflowFixture.make()
         try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             let base = "/api/bots/\(bot)/workflows"
             let broken = wfBlueprint([wfNode("1", "whatsapp_trigger"), wfNode("2", "whatsapp_reply", ["message": "hi"])], wfChain(["1", "2"]))
             let r = try await client.call(.post, base, json: ["blueprint": broken], token: owner.token)
@@ -178,7 +178,7 @@ struct WorkflowVersionTests {
         let f = try await WorkflowFixture.make()
         try await f.app.test { client in
             let owner = try await client.signup()
-            let bot = try await client.wfBot(owner, account: try await client.connectSandbox(owner))
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             let flow = wfBlueprint([wfNode("1", "whatsapp_trigger"), wfNode("2", "if_condition", ["left_value": "{{message}}"]), wfReply("3", "yes"),
                                     wfNode("4", "delay", ["duration": 5])],
                                    [wfEdge("e1", "1", "2"), wfEdge("e2", "2", "3", handle: "true"), wfEdge("e3", "2", "4", handle: "false")])

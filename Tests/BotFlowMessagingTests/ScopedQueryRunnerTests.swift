@@ -17,8 +17,12 @@ struct ScopedQueryRunnerTests {
         let (mine, theirs) = try await app.test { client in
             let a = try await client.signup()
             let b = try await client.signup()
-            for account in [a, b, b] {
-                _ = try await client.call(.post, "/api/bots", json: ["templateId": "support", "config": ["name": "Bot"]], token: account.token)
+            let accountA = try await client.connectSandbox(a, phone: "+27820000001")
+            let accountB = try await client.connectSandbox(b, phone: "+27820000002")
+            for (owner, number) in [(a, accountA), (b, accountB), (b, accountB)] {
+                let r = try await client.call(.post, "/api/bots", json: ["templateId": "support", "config": ["name": "Bot", "welcomeMessage": "Hi"],
+                                                                         "whatsapp_account_id": .string(number)], token: owner.token)
+                guard r.status == 200 else { throw TestSetupError("bot: \(r.status) \(r.text)") }
             }
             return (a.organizationId, b.organizationId)
         }
