@@ -1,6 +1,7 @@
 import BotFlowAPI
 import BotFlowCore
 import BotFlowSecurity
+import BotFlowStorage
 import BotFlowTestSupport
 import Foundation
 import GRDB
@@ -274,5 +275,90 @@ struct WorkflowRuntimeTests {
                 "count", "bots=1", "refused: Only a SELECT over conversations, messages, bots and knowledge_base_articles is allowed",
             ])
         }
+    }
+
+    @Test func webhookCallbackPaystackAndTheLLMOffOverTheRealServices() async throws {
+        let fake = try await FakeProvider.start()
+        defer { fake.stop() }
+        fake.setReply(.init(status: 202, body: #"{"queued":true}"#), forPath: "/hook")
+        fake.setReply(.init(status: 200, body: #"{"status":true,"data":{"authorization_url":"https://pay.example/x1","reference":"r-9"}}"#),
+                      forPath: "/transaction/initialize")
+        let f = try await WorkflowFixture.make()
+        try await f.app.test { client in
+            let owner = try await client.signup()
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
+            let integrationId = UUID().uuidString.lowercased()
+            let envelope = try CredentialCipher(serverSecret: f.app.settings.serverSecret!)
+                .seal(["secret_key": "sk_test_secret"], table: "bot_integrations", rowId: integrationId)
+            try await f.app.database.write { db in
+                try db.execute(sql: """
+                    INSERT INTO bot_integrations (id, bot_id, integration_id, organization_id, credentials_encrypted, configuration, status)
+                    VALUES (?, ?, (SELECT id FROM integration_marketplace WHERE slug = 'paystack'), ?, ?, ?, 'active')
+                    """, arguments: [integrationId, bot, owner.organizationId, envelope, #"{"base_url":"\#(fake.baseURL)"}"#])
+            }
+            try await client.wfDeploy(owner, bot: bot, wfBlueprint([
+                wfNode("1", "whatsapp_trigger", ["keyword": "pay"]),
+                wfNode("2", "webhook_callback", ["url": .string(fake.baseURL + "/hook"), "payload": ["phone": "{{customer.phone}}"]]),
+                wfNode("3", "paystack_payment", ["amount": 25000, "email": "buyer@example.com"]),
+                wfReply("4", "Hook {{node_2.success}}; pay at {{node_3.payment_link}}"),
+                wfNode("5", "openai_chat", ["system_prompt": "Be brief", "user_message": "{{message}}"]),
+                wfNode("9", "error_handler", [:]), wfReply("10", "Fallback: {{node_9.message}}"),
+            ], [wfEdge("e1", "1", "2"), wfEdge("e2", "2", "3"), wfEdge("e3", "3", "4"), wfEdge("e4", "4", "5"),
+                wfEdge("e5", "9", "10", handle: "error")]))
+            let c = try await client.wfReceive(owner, from: "+27831110001", text: "pay now")
+            try await f.settle()
+            #expect(try await client.wfContents(owner, c.conversationId) == [
+                "pay now", "Hook true; pay at https://pay.example/x1", "Fallback: LLM is not configured",
+            ])
+            let hook = fake.requests.first { $0.path == "/hook" }
+            #expect(hook?.json == ["phone": "+27831110001"])
+            #expect(hook?.header("Content-Type") == "application/json")
+            let pay = fake.requests.first { $0.path == "/transaction/initialize" }
+            #expect(pay?.header("Authorization") == "Bearer sk_test_secret")
+            #expect(pay?.json == ["amount": 25000, "email": "buyer@example.com"])
+            #expect(try await f.string("SELECT status FROM integration_logs WHERE bot_integration_id = ?", [integrationId]) == "success")
+        }
+    }
+
+    @Test func privateDestinationsAreRefusedByDefault() async throws {
+        let fake = try await FakeProvider.start()
+        defer { fake.stop() }
+        let f = try await WorkflowFixture.make { $0.workflowHTTPAllowPrivate = false }
+        try await f.app.test { client in
+            let owner = try await client.signup()
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
+            try await client.wfDeploy(owner, bot: bot, wfBlueprint([
+                wfNode("1", "whatsapp_trigger", ["keyword": "meta"]),
+                wfNode("2", "http_request", ["url": .string(fake.baseURL + "/x")]),
+                wfNode("3", "http_request", ["url": "http://169.254.169.254/latest/meta-data/"]),
+                wfNode("9", "error_handler", [:]), wfReply("10", "refused {{node_9.node_id}}"),
+            ], [wfEdge("e1", "1", "2"), wfEdge("e2", "2", "3"), wfEdge("e3", "9", "10", handle: "error")]))
+            let c = try await client.wfReceive(owner, from: "+27831110001", text: "meta")
+            try await f.settle()
+            #expect(try await client.wfContents(owner, c.conversationId) == ["meta", "refused 2"])
+            #expect(fake.requests.isEmpty)
+        }
+    }
+
+    @Test func finishedExecutionsAreDeletedAfter30Days() async throws {
+        let f = try await WorkflowFixture.make()
+        let (conversation, bot) = try await f.app.test { client in
+            let owner = try await client.signup()
+            let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
+            let c = try await client.wfReceive(owner, from: "+27831110001", text: "help")
+            try await f.settle()
+            return (c.conversationId, bot)
+        }
+        _ = bot
+        #expect(try await f.int("SELECT count(*) FROM workflow_executions WHERE conversation_id = ?", [conversation]) == 1)
+        let started = f.clock.nowMilliseconds()
+        let kept = try await f.app.database.write { db in
+            try ExecutionRepository.deleteExpired(db, nowMilliseconds: started + 29 * 86_400_000)
+        }
+        #expect(kept == 0)
+        let deleted = try await f.app.database.write { db in
+            try ExecutionRepository.deleteExpired(db, nowMilliseconds: started + 31 * 86_400_000)
+        }
+        #expect(deleted == 1)
     }
 }
