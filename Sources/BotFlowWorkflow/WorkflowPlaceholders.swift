@@ -7,11 +7,20 @@ public enum WorkflowPlaceholders {
     /// `^[A-Za-z0-9_.-]+$` without `..`, `__`, `constructor`, `prototype`.
     public static func isValidPath(_ path: Substring) -> Bool {
         guard !path.isEmpty else { return false }
-        for scalar in path.unicodeScalars {
-            guard scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "." || scalar == "-"
-            else { return false }
+        var previous: UInt8 = 0
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"):
+                break
+            case UInt8(ascii: "_"), UInt8(ascii: "."):
+                if byte == previous { return false } // `__`, `..`
+            default:
+                return false
+            }
+            previous = byte
         }
-        return !path.contains("..") && !path.contains("__") && !path.contains("constructor") && !path.contains("prototype")
+        return !path.utf8.containsASCII("constructor") && !path.utf8.containsASCII("prototype")
     }
 
     /// Strings as is, numbers in shortest form, booleans `true`/`false`, arrays and objects as compact JSON, null empty.
@@ -28,9 +37,11 @@ public enum WorkflowPlaceholders {
 
     /// The path when `text` is exactly one placeholder (`{{ path }}`, spaces allowed inside the braces).
     public static func singlePlaceholder(_ text: String) -> Substring? {
-        guard text.hasPrefix("{{"), text.hasSuffix("}}"), text.count >= 4 else { return nil }
-        let inner = text.dropFirst(2).dropLast(2)
-        guard !inner.contains("{{"), !inner.contains("}}") else { return nil }
+        let utf8 = text.utf8
+        guard utf8.count >= 4, utf8.first == brace, utf8.dropFirst().first == brace, utf8.last == closing,
+            utf8.dropLast().last == closing else { return nil }
+        let inner = Substring(text).dropFirst(2).dropLast(2)
+        guard inner.pair(brace) == nil, inner.pair(closing) == nil else { return nil }
         let path = inner.trimmingSpaces()
         return isValidPath(path) ? path : nil
     }
@@ -43,18 +54,23 @@ public enum WorkflowPlaceholders {
 
     /// Substitutes every resolvable placeholder; unknown or malformed ones stay as written.
     public static func render(_ text: String, _ resolve: (Substring) -> JSON?) -> String {
-        guard text.contains("{{") else { return text }
-        var out = ""
         var rest = Substring(text)
-        while let open = rest.range(of: "{{"), let close = rest.range(of: "}}", range: open.upperBound..<rest.endIndex) {
-            out += rest[..<open.lowerBound]
-            let path = rest[open.upperBound..<close.lowerBound].trimmingSpaces()
+        guard var open = rest.pair(brace) else { return text }
+        var out = ""
+        while true {
+            let afterOpen = rest.utf8.index(open, offsetBy: 2)
+            guard let close = rest[afterOpen...].pair(closing) else { break }
+            let end = rest.utf8.index(close, offsetBy: 2)
+            out += rest[..<open]
+            let path = rest[afterOpen..<close].trimmingSpaces()
             if isValidPath(path), let value = resolve(path) {
                 out += format(value)
             } else {
-                out += rest[open.lowerBound..<close.upperBound]
+                out += rest[open..<end]
             }
-            rest = rest[close.upperBound...]
+            rest = rest[end...]
+            guard let next = rest.pair(brace) else { break }
+            open = next
         }
         return out + rest
     }
@@ -77,18 +93,36 @@ public enum WorkflowPlaceholders {
 
     /// Removes the placeholders still present in an outgoing message (behaviour §6.5).
     public static func stripUnresolved(_ text: String) -> String {
-        guard text.contains("{{") else { return text }
-        var out = ""
         var rest = Substring(text)
-        while let open = rest.range(of: "{{"), let close = rest.range(of: "}}", range: open.upperBound..<rest.endIndex) {
-            out += rest[..<open.lowerBound]
-            rest = rest[close.upperBound...]
+        var out = ""
+        while let open = rest.pair(brace), let close = rest[rest.utf8.index(open, offsetBy: 2)...].pair(closing) {
+            out += rest[..<open]
+            rest = rest[rest.utf8.index(close, offsetBy: 2)...]
         }
         return out + rest
     }
+
+    static let brace = UInt8(ascii: "{")
+    static let closing = UInt8(ascii: "}")
 }
 
 extension Substring {
+    /// The index of the first `cc` (two equal ASCII bytes, e.g. `{{`), scanning bytes rather than characters.
+    func pair(_ byte: UInt8) -> Index? {
+        var i = utf8.startIndex
+        var previous: Index?
+        while i < utf8.endIndex {
+            if utf8[i] == byte {
+                if let previous { return previous }
+                previous = i
+            } else {
+                previous = nil
+            }
+            i = utf8.index(after: i)
+        }
+        return nil
+    }
+
     func trimmingSpaces() -> Substring {
         var s = self
         while s.first == " " { s = s.dropFirst() }
@@ -108,4 +142,22 @@ public func jsonPath(_ value: JSON, _ keys: some Sequence<Substring>) -> JSON? {
         }
     }
     return current
+}
+
+extension Substring.UTF8View {
+    /// Plain byte search for a short ASCII needle.
+    func containsASCII(_ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0, count >= n else { return false }
+        let bytes = UnsafeBufferPointer(start: needle.utf8Start, count: n)
+        var i = startIndex
+        while distance(from: i, to: endIndex) >= n {
+            var j = i
+            var k = 0
+            while k < n, self[j] == bytes[k] { j = index(after: j); k += 1 }
+            if k == n { return true }
+            i = index(after: i)
+        }
+        return false
+    }
 }
