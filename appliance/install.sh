@@ -46,7 +46,7 @@ missing=$(ldd "$BINARY" 2>/dev/null | awk '/not found/ {print $1}' || true)
 if [ -n "$missing" ]; then
   if [ "$LIVE" = 1 ] && command -v apt-get >/dev/null; then
     say "installing run-time libraries for: $(echo $missing | tr '\n' ' ')"
-    pkgs=(libsqlite3-0 zlib1g ca-certificates)
+    pkgs=(libsqlite3-0 zlib1g libstdc++6 ca-certificates)
     # Ubuntu 24.04 renamed libssl3 to libssl3t64.
     if apt-cache show libssl3t64 >/dev/null 2>&1; then pkgs+=(libssl3t64); else pkgs+=(libssl3); fi
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
