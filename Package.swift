@@ -169,6 +169,7 @@ let package = Package(
         .testTarget(name: "BotFlowDemoTests", dependencies: [
             "BotFlowDemo", "BotFlowMessaging", "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
         // Starts the real `botflow serve` binary (built by `swift build --build-tests`).

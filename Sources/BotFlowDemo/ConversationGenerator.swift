@@ -1,4 +1,5 @@
 import BotFlowCore
+import Foundation
 import GRDB
 
 /// Bulk conversations, messages and their `conversation_metrics` rows (data-model §2.10, §2.12, §2.25), written with

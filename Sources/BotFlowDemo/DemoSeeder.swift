@@ -69,12 +69,12 @@ public struct DemoSeeder: Sendable {
                 members.append((source.uuid(), "agent\(m + 1).org\(o + 1)@example.com", "\(first) \(source.pick(DemoCatalogue.lastNames))"))
                 memberIds.append(members[m].0); memberNames.append(first)
             }
-            let now = clock.now()
+            let now = clock.now(), orgId = org.id
             try await database.write { [members] db in
                 for (m, member) in members.enumerated() {
                     try UserRepository.insert(db, id: member.0, email: member.1, passwordHash: memberHash, fullName: member.2,
                                               isAdmin: false, now: now)
-                    try OrganizationRepository.insertMember(db, organizationId: org.id, userId: member.0, role: m == 0 ? "admin" : "member", now: now)
+                    try OrganizationRepository.insertMember(db, organizationId: orgId, userId: member.0, role: m == 0 ? "admin" : "member", now: now)
                 }
             }
             summary.users += 1 + members.count

@@ -4,6 +4,7 @@ import BotFlowMessaging
 import BotFlowStorage
 import BotFlowTestSupport
 import GRDB
+import HummingbirdTesting
 import Testing
 
 @Suite struct DemoSeederTests {
