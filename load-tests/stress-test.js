@@ -40,7 +40,7 @@ export default function (data) {
     });
     errors.add(res.status !== 200);
     success.add(ok);
-    if (res.status !== 200) {
+    if (!ok) {
       console.warn(`failure: VU ${exec.vu.idInTest} status ${res.status} duration ${res.timings.duration.toFixed(1)} ms`);
     }
   }
