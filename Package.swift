@@ -119,10 +119,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // `botflow seed-demo`: realistic demo and load-test data (organizations, users, bots from templates through the
+        // domain services, knowledge articles, 100k+ conversations and 1M+ messages in bulk, consistent metrics).
+        .target(name: "BotFlowDemo", dependencies: [
+            "BotFlowCore", "BotFlowStorage", "BotFlowDomain", "BotFlowKnowledge", "BotFlowSeed",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // scripts/bench-http: the smallest Hummingbird server, the yardstick of the saturation ratio.
+        .executableTarget(name: "bench-hello", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         // Micro-benchmarks for the scripts/bench-* scripts.
         .executableTarget(name: "botflow-bench", dependencies: ["BotFlowCache", "BotFlowCore", "BotFlowWorkflow"]),
         .executableTarget(name: "botflow", dependencies: [
-            "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowObservability", "BotFlowBackup", "BotFlowSecurity",
+            "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowObservability", "BotFlowBackup", "BotFlowSecurity", "BotFlowDemo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // scripts/bench-knowledge: ingest and search figures of docs/PERFORMANCE.md on the real data path.
@@ -161,6 +169,11 @@ let package = Package(
         .testTarget(name: "BotFlowKnowledgeTests", dependencies: [
             "BotFlowKnowledge", "BotFlowStorage", "BotFlowCore", "BotFlowJobs", "BotFlowTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "BotFlowDemoTests", dependencies: [
+            "BotFlowDemo", "BotFlowMessaging", "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "BotFlowDomainTests", dependencies: ["BotFlowDomain", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport"]),
         // Starts the real `botflow serve` binary (built by `swift build --build-tests`).

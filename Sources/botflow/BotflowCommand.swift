@@ -7,7 +7,7 @@ struct BotflowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "botflow",
         abstract: "BotFlow Appliance: a self-hosted WhatsApp chatbot server on one SQLite file.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, BackupCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, BackupCommand.self, SeedDemoCommand.self],
         defaultSubcommand: ServeCommand.self)
 
     /// Runs the command; usage errors exit 2 (behaviour §13.8) instead of ArgumentParser's 64.
