@@ -69,7 +69,7 @@ let package = Package(
         ]),
         // Business rules: auth, organizations, WhatsApp accounts, bots, templates.
         .target(name: "BotFlowDomain", dependencies: [
-            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowSeed",
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowSeed", "BotFlowWorkflow",
         ]),
         // The durable job queue on the `jobs` table: enqueue, claim, retry, dead letters, workers.
         .target(name: "BotFlowJobs", dependencies: [
@@ -78,10 +78,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Workflows (behaviour §8): node catalogue, blueprint validation, placeholders and the executor's walk.
+        .target(name: "BotFlowWorkflow", dependencies: ["BotFlowCore"]),
         // Customer message → reply: provider payloads, durable ingest, reply composition, handoff, outbox, channels.
         .target(name: "BotFlowMessaging", dependencies: [
-            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowJobs", "BotFlowDomain",
+            "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowJobs", "BotFlowDomain", "BotFlowWorkflow",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -109,7 +112,7 @@ let package = Package(
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
             "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache",
-            "BotFlowObservability", "BotFlowBackup", "BotFlowKnowledge",
+            "BotFlowObservability", "BotFlowBackup", "BotFlowKnowledge", "BotFlowWorkflow",
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -117,7 +120,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Micro-benchmarks for the scripts/bench-* scripts.
-        .executableTarget(name: "botflow-bench", dependencies: ["BotFlowCache", "BotFlowCore"]),
+        .executableTarget(name: "botflow-bench", dependencies: ["BotFlowCache", "BotFlowCore", "BotFlowWorkflow"]),
         .executableTarget(name: "botflow", dependencies: [
             "BotFlowAPI", "BotFlowStorage", "BotFlowCore", "BotFlowObservability", "BotFlowBackup", "BotFlowSecurity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -137,6 +140,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/BotFlowTestSupport"),
         .testTarget(name: "BotFlowCoreTests", dependencies: ["BotFlowCore"]),
+        .testTarget(name: "BotFlowWorkflowTests", dependencies: ["BotFlowWorkflow", "BotFlowCore"]),
         .testTarget(name: "BotFlowObservabilityTests", dependencies: ["BotFlowObservability", "BotFlowCore", "BotFlowTestSupport"]),
         .testTarget(name: "BotFlowCacheTests", dependencies: ["BotFlowCache", "BotFlowCore", "BotFlowTestSupport"]),
         .testTarget(name: "BotFlowStorageTests", dependencies: [
@@ -147,7 +151,7 @@ let package = Package(
             "BotFlowJobs", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BotFlowMessagingTests", dependencies: [
-            "BotFlowMessaging", "BotFlowSecurity", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
+            "BotFlowMessaging", "BotFlowWorkflow", "BotFlowSecurity", "BotFlowStorage", "BotFlowCore", "BotFlowTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BotFlowBackupTests", dependencies: [

@@ -77,6 +77,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     WhatsAppController(accounts: WhatsAppAccountService(deps.domain), body: body, publicBaseURL: base).addRoutes(to: authenticated)
     let cached = CachedResponses(cache: deps.cache)
     BotController(bots: BotService(deps.domain), body: body, cached: cached).addRoutes(to: authenticated)
+    WorkflowController(workflows: WorkflowVersionService(deps.domain), body: body, cached: cached).addRoutes(to: authenticated)
     TemplateController(templates: TemplateService(deps.domain), body: body, cached: cached)
         .addRoutes(public: router, optionalAuth: optionalAuth, authenticated: authenticated)
     ConversationController(conversations: deps.messaging.conversations, body: body, cached: cached).addRoutes(to: authenticated)

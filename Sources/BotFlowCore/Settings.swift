@@ -47,6 +47,8 @@ public struct Settings: Sendable {
     public var knowledgeWebhookSecret = ""
     public var workflowHTTPAllowPrivate = false
     public var workflowEnvAllowlist: [String] = []
+    /// Wall-time limit of one workflow segment (behaviour §8.5: 30 s); not an environment setting, tests lower it.
+    public var workflowTimeLimitSeconds = 30.0
     public var costPer1KTokensUSD = 0.0375
     public var backupEnabled = true
     public var backupDirectories: [String] = []

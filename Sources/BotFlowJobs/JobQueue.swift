@@ -1,5 +1,6 @@
 import Foundation
 import BotFlowCore
+import BotFlowStorage
 import GRDB
 
 /// The durable queue on the `jobs` table (behaviour §6.4). All functions run inside the caller's transaction, so
@@ -136,7 +137,10 @@ public enum JobQueue {
         try db.execute(sql: """
             DELETE FROM jobs WHERE (state = 'succeeded' AND finished_at < ?) OR (state = 'dead' AND finished_at < ?)
             """, arguments: [day, week])
-        return db.changesCount
+        let removed = db.changesCount
+        // Workflow executions ride on the same hourly pass (behaviour §8.5, kept 30 days).
+        try ExecutionRepository.deleteExpired(db, nowMilliseconds: nowMilliseconds)
+        return removed
     }
 }
 

@@ -30,9 +30,11 @@ public final class MessagingRuntime: Sendable {
         options.concurrency = settings.jobConcurrency
         options.backoffBaseSeconds = settings.jobBackoffBaseSeconds
         options.lockTimeoutSeconds = settings.jobLockTimeoutSeconds
+        let workflows = WorkflowEngine(database: database, settings: settings, knowledge: knowledge, llm: llm, credentials: credentials)
         let handlers: [JobType: any JobHandler] = [
-            .reply: ReplyJobHandler(database: database, settings: settings, knowledge: knowledge, llm: llm, logger: logger, afterCommit: notify),
-            .workflow_resume: WorkflowResumeJobHandler(settings: settings, afterCommit: notify),
+            .reply: ReplyJobHandler(database: database, settings: settings, knowledge: knowledge, llm: llm, workflows: workflows, logger: logger,
+                                    afterCommit: notify),
+            .workflow_resume: WorkflowResumeJobHandler(settings: settings, workflows: workflows, afterCommit: notify),
             .deliver: DeliverJobHandler(credentials: credentials, settings: settings, adapters: { channelAdapters[$0] }, afterCommit: notify),
         ]
         let jobs = JobRunner(database: database, clock: clock, options: options, logger: logger,

@@ -4,14 +4,19 @@ import Foundation
 
 /// Micro-benchmarks run by the `scripts/bench-*` scripts (never by the test suite).
 ///   botflow-bench cache-ops [entries=10000] [operations=1000000]  — ResponseCache get (hit, miss) and set, ns/op
+///   botflow-bench workflow-steps [nodes=199] [runs=2000]          — workflow executor cost per node step, µs
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "cache-ops":
     let entries = arguments.count > 1 ? Int(arguments[1]) ?? 10_000 : 10_000
     let operations = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
     await CacheOpsBenchmark(entries: entries, operations: operations).run()
+case "workflow-steps":
+    let nodes = arguments.count > 1 ? Int(arguments[1]) ?? 199 : 199
+    let runs = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
+    await WorkflowStepsBenchmark(nodes: nodes, runs: runs).run()
 default:
-    print("usage: botflow-bench cache-ops [entries] [operations]")
+    print("usage: botflow-bench cache-ops [entries] [operations] | workflow-steps [nodes] [runs]")
 }
 
 struct CacheOpsBenchmark {

@@ -1,6 +1,7 @@
 import BotFlowCore
 import BotFlowJobs
 import BotFlowStorage
+import BotFlowWorkflow
 import GRDB
 import Logging
 
@@ -11,6 +12,7 @@ struct ReplyComposer: Sendable {
     let settings: Settings
     let knowledge: any KnowledgeSearching
     let llm: (any LLMCompleting)?
+    let workflows: WorkflowEngine
     let logger: Logger
 
     static let defaultFallback = "Sorry, I could not process that."
@@ -29,7 +31,8 @@ struct ReplyComposer: Sendable {
             context: try ConversationRepository.context(db, conversationId: conversation.id) ?? [:],
             openExecution: open,
             openExecutionWorkflow: try open.flatMap { try WorkflowVersionRepository.find(db, id: $0.workflowId) },
-            activeWorkflow: try ExecutionRepository.activeWorkflow(db, botId: bot.id))
+            activeWorkflow: try ExecutionRepository.activeWorkflow(db, botId: bot.id),
+            globals: try WorkflowGlobalsRepository.all(db, botId: bot.id))
     }
 
     func compose(_ input: ReplyInput, nowMilliseconds: Int64) async -> ReplyPlan {
@@ -56,27 +59,27 @@ struct ReplyComposer: Sendable {
         }
 
         // Stages 1–2 — workflow.
-        var context = WorkflowContext(
-            message: text, customerPhone: input.conversation.customerPhone, customerName: input.conversation.customerName,
-            conversationId: input.conversation.id, botId: input.bot.id, botName: input.bot.name,
-            fields: config["field_values"].objectValue ?? [:], session: [:], conversation: plan.conversationVariables,
-            blueprintVariables: [:], nodeOutputs: [:])
+        let context = WorkflowEngine.Context(bot: input.bot, conversation: input.conversation, message: text,
+                                             conversationVariables: plan.conversationVariables, globals: input.globals)
         if let open = input.openExecution {
             // Stage 1: a waiting question takes the answer. An answer (or a delay wait) never starts a new workflow.
-            if open.status == "waiting", open.waitKind == "question", let workflow = input.openExecutionWorkflow {
-                context.session = open.variables
-                var executor = MinimalExecutor(blueprint: workflow.blueprint, execution: open, context: context, nowMilliseconds: nowMilliseconds)
-                executor.resume(answer: text)
-                if adopt(executor, version: workflow.version, into: &plan, input: input) { return plan }
+            if open.status == "waiting", open.waitKind == "question", let workflow = input.openExecutionWorkflow,
+                let segment = await workflows.run(.answer(text), workflow: workflow, execution: open, context: context, nowMilliseconds: nowMilliseconds),
+                adopt(segment, into: &plan)
+            {
+                return plan
             }
-        } else if let workflow = input.activeWorkflow, let trigger = MinimalExecutor.matchingTrigger(workflow.blueprint, text: text) {
+        } else if let workflow = input.activeWorkflow, let trigger = CompiledBlueprint(workflow.blueprint).matchingTrigger(text: text) {
             // Stage 2: a matching trigger starts the active workflow.
             let execution = ExecutionRecord(id: Identifiers.uuid(), botId: input.bot.id, workflowId: workflow.id,
                                             conversationId: input.conversation.id, triggerMessageId: input.inbound.id,
                                             startedAt: Timestamp.format(epochMilliseconds: nowMilliseconds))
-            var executor = MinimalExecutor(blueprint: workflow.blueprint, execution: execution, context: context, nowMilliseconds: nowMilliseconds)
-            executor.start(triggerId: trigger)
-            if adopt(executor, version: workflow.version, into: &plan, input: input) { return plan }
+            if let segment = await workflows.run(.start(triggerId: trigger), workflow: workflow, execution: execution, context: context,
+                                                 nowMilliseconds: nowMilliseconds),
+                adopt(segment, into: &plan)
+            {
+                return plan
+            }
         }
 
         // Stage 3 — template intents.
@@ -125,21 +128,12 @@ struct ReplyComposer: Sendable {
     }
 
     /// Takes a workflow segment's outcome into the plan; true when it emitted messages (the reply is complete).
-    private func adopt(_ executor: MinimalExecutor, version: Int, into plan: inout ReplyPlan, input: ReplyInput) -> Bool {
-        plan.execution = executor.execution
-        plan.conversationVariables = executor.context.conversation
-        scheduleResume(&plan, input: input)
-        guard !executor.emitted.isEmpty else { return false }
-        plan.messages += executor.emitted.map { .init(text: $0, source: "workflow", workflowVersion: version) }
+    private func adopt(_ segment: WorkflowSegment, into plan: inout ReplyPlan) -> Bool {
+        plan.workflow = segment
+        plan.conversationVariables = segment.conversationVariables
+        guard !segment.emitted.isEmpty else { return false }
+        plan.messages += segment.emitted.map { .init(text: $0, source: "workflow", workflowVersion: segment.version) }
         return true
-    }
-
-    /// A waiting question gets a `workflow_resume` job at its timeout (serial with the conversation's replies).
-    private func scheduleResume(_ plan: inout ReplyPlan, input: ReplyInput) {
-        guard let e = plan.execution, e.status == "waiting", let node = e.currentNodeId, let until = e.waitUntil else { return }
-        plan.resumeJob = JobSpec(type: .workflow_resume, payload: ["execution_id": .string(e.id), "node_id": .string(node), "reason": "timeout"],
-                                 serialKey: "reply:\(input.conversation.id)", dedupeKey: "resume:\(e.id):\(node)",
-                                 organizationId: input.conversation.organizationId, runAt: until)
     }
 
     private func askLLM(_ llm: any LLMCompleting, input: ReplyInput, text: String, hits: [KnowledgeHit]) async -> (text: String, tokens: Int)? {

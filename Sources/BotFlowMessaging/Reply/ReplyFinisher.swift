@@ -38,13 +38,12 @@ enum ReplyFinisher {
                 inReplyTo: input.inbound.id, responseTimeMs: index == 0 ? Int(max(0, nowMs - inboundMs)) : nil,
                 metadata: .object(metadata), now: now))
         }
-        if var execution = plan.execution {
-            if needsHandoff, execution.status == "waiting" || execution.status == "running" {
-                execution.status = "cancelled"
-                execution.finishedAt = now
+        if var segment = plan.workflow {
+            if needsHandoff, segment.execution.status == "waiting" || segment.execution.status == "running" {
+                segment.execution.status = "cancelled"
+                segment.execution.finishedAt = now
             }
-            try ExecutionRepository.save(db, execution, now: now)
-            if execution.status == "waiting", let job = plan.resumeJob { try JobQueue.enqueue(db, job, now: now) }
+            try segment.commitState(db, organizationId: conversation.organizationId, now: now)
         }
         if needsHandoff { try OutboundWriter.handOff(&conversation, reason: plan.handoffReason, db: db, now: now) }
         if plan.resolveAfterSending, !needsHandoff {

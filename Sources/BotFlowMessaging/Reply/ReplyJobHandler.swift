@@ -10,9 +10,9 @@ public struct ReplyJobHandler: BatchJobHandler {
     let settings: Settings
     let afterCommit: @Sendable (PipelineEvent) -> Void
 
-    public init(database: AppDatabase, settings: Settings, knowledge: any KnowledgeSearching, llm: (any LLMCompleting)?,
-                logger: Logger, afterCommit: @escaping @Sendable (PipelineEvent) -> Void) {
-        composer = ReplyComposer(database: database, settings: settings, knowledge: knowledge, llm: llm, logger: logger)
+    init(database: AppDatabase, settings: Settings, knowledge: any KnowledgeSearching, llm: (any LLMCompleting)?,
+         workflows: WorkflowEngine, logger: Logger, afterCommit: @escaping @Sendable (PipelineEvent) -> Void) {
+        composer = ReplyComposer(database: database, settings: settings, knowledge: knowledge, llm: llm, workflows: workflows, logger: logger)
         self.settings = settings
         self.afterCommit = afterCommit
     }

@@ -13,6 +13,8 @@ struct ReplyInput: Sendable {
     /// The workflow version the open execution runs (may differ from the active one after a re-activation).
     let openExecutionWorkflow: WorkflowVersionRecord?
     let activeWorkflow: WorkflowVersionRecord?
+    /// The bot's `workflow_globals`.
+    let globals: JSONObject
 }
 
 /// What the reply pipeline decided; written by the Finish step in one transaction.
@@ -34,9 +36,8 @@ struct ReplyPlan: Sendable {
     var lastIntent: String?
     /// True when the last emitted text came from the LLM (template "outside/special/technical" conditions).
     var replyIsLLM = false
-    /// The workflow execution to persist (new, resumed or finished), and its resume job.
-    var execution: ExecutionRecord?
-    var resumeJob: JobSpec?
+    /// The workflow segment to persist (execution, resume job, globals, integration logs).
+    var workflow: WorkflowSegment?
     /// Conversation-scope workflow variables after this reply.
     var conversationVariables: JSONObject = [:]
 }

@@ -84,6 +84,14 @@ public enum ExecutionRepository {
         return db.changesCount
     }
 
+    /// Retention (behaviour §8.5): execution rows are kept 30 days; run by the hourly cleanup.
+    @discardableResult
+    public static func deleteExpired(_ db: Database, nowMilliseconds: Int64) throws -> Int {
+        let cutoff = Timestamp.format(epochMilliseconds: nowMilliseconds - 30 * 86_400_000)
+        try db.execute(sql: "DELETE FROM workflow_executions WHERE started_at < ? AND status NOT IN ('running','waiting')", arguments: [cutoff])
+        return db.changesCount
+    }
+
     public static func activeWorkflow(_ db: Database, botId: String) throws -> WorkflowVersionRecord? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bot_workflows WHERE bot_id = ? AND status = 'active'"), arguments: [botId])
             .map(WorkflowVersionRecord.init)
