@@ -119,6 +119,24 @@ import Testing
             let weak = try await client.call(.post, "/api/bots/\(bot)/builder/generate", json: ["intent": Self.intent], token: owner.token)
             #expect(weak.json["blueprint"]["name"] == "Generated workflow")
             #expect(weak.json["confidence"] == 0.55)
+
+            // Warnings count at most 0.3: five unconnected replies and no trigger (six warnings), no edges (−0.2),
+            // no description (−0.05).
+            let replies: [JSON] = (1...5).map { n in
+                ["id": .string(String(n)), "type": "whatsapp_reply", "config": ["message": "Hi", "recipient": "{{customer.phone}}"]]
+            }
+            provider.enqueue(completion(["nodes": .array(replies), "edges": []]))
+            let scattered = try await client.call(.post, "/api/bots/\(bot)/builder/generate", json: ["intent": Self.intent], token: owner.token)
+            #expect(scattered.json["warnings"].arrayValue?.count == 6)
+            #expect(scattered.json["confidence"] == 0.45)
+
+            // Errors count at most 0.8, and the figure is clamped at 0: one node with four bad inputs.
+            provider.enqueue(completion(["nodes": [["id": "1", "type": "http_request",
+                                                    "config": ["method": "FETCH", "url": 5, "headers": "x", "body": 3]]], "edges": []]))
+            let hopeless = try await client.call(.post, "/api/bots/\(bot)/builder/generate", json: ["intent": Self.intent], token: owner.token)
+            #expect(hopeless.status == 200)
+            #expect((hopeless.json["warnings"].arrayValue?.count ?? 0) >= 6)
+            #expect(hopeless.json["confidence"] == 0)
         }
     }
 
