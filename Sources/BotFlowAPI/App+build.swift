@@ -87,6 +87,11 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     BackupController(backups: deps.backups, restoreHooks: deps.restoreHooks(), body: body).addRoutes(to: authenticated)
     KnowledgeController(knowledge: deps.knowledge.service, body: body, uploadLimit: settings.uploadLimitBytes, cached: cached)
         .addRoutes(public: router, authenticated: authenticated)
+    MarketplaceController(catalogue: MarketplaceService(deps.domain), botIntegrations: BotIntegrationService(deps.domain), body: body,
+                          cached: cached).addRoutes(public: router, authenticated: authenticated)
+    IntegrationController(connectors: ConnectorIntegrationService(deps.domain), body: body).addRoutes(to: authenticated)
+    BuilderController(builder: BotBuilder(database: deps.database, settings: settings, llm: OpenAIChatClient.builderClient(settings: settings)),
+                      body: body).addRoutes(to: authenticated)
     return router
 }
 
