@@ -64,7 +64,7 @@ public struct BotIntegrationService: Sendable {
                 throw APIError.withMessage(404, "Failed to update integration", "Bot integration not found")
             }
             try BotIntegrationRepository.update(
-                db, id: current.id, credentialsEncrypted: credentials == nil ? current.credentialsEncrypted : sealed,
+                db, id: current.id, organizationId: orgId, credentialsEncrypted: credentials == nil ? current.credentialsEncrypted : sealed,
                 configuration: configuration.map(JSON.object) ?? current.configuration, status: status ?? current.status, now: now)
             return try BotIntegrationRepository.find(db, id: id, organizationId: orgId)!
         }

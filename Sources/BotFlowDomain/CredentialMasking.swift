@@ -18,14 +18,13 @@ public enum CredentialMasking {
         return "****" + String(tail)
     }
 
-    /// Masks one level of keys, and also the keys of nested objects (e.g. `{"oauth": {"access_token": …}}`) so a
-    /// secret is never echoed because it sits one level down; other values are returned unchanged.
+    /// Masks the top-level string values under secret-named keys; other values are returned unchanged, exactly as
+    /// api.md §1.15 says (clients that store nested secrets should use flat keys; see docs/SECURITY.md).
     public static func mask(_ credentials: JSONObject) -> JSONObject {
         var out = JSONObject()
         for (key, value) in credentials {
             switch value {
             case .string(let s) where isSecretKey(key): out[key] = .string(mask(s))
-            case .object(let nested): out[key] = .object(mask(nested))
             default: out[key] = value
             }
         }

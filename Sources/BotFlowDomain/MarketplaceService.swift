@@ -29,7 +29,11 @@ public struct MarketplaceService: Sendable {
         public static func == (a: ListQuery, b: ListQuery) -> Bool { a.canonical == b.canonical }
     }
 
-    /// `page` ≥ 1 (default 1), `per_page` 1–100 (default 20), `featured` `true|false`; empty filters are no filter.
+    /// Longer search texts cannot match a catalogue name or description anyway; refusing them keeps the query cheap.
+    public static let maximumSearchLength = 200
+
+    /// `page` ≥ 1 (default 1), `per_page` 1–100 (default 20), `featured` `true|false`, `search` ≤ 200 characters; empty
+    /// filters are no filter.
     public static func parseListQuery(_ query: [String: String]) throws(APIError) -> ListQuery {
         var v = QueryValidator(query)
         let featured = v.oneOf("featured", ["true", "false"]).map { $0 == "true" }
@@ -38,10 +42,16 @@ public struct MarketplaceService: Sendable {
             guard let raw = query[key] else { return value }
             guard let n = Int(raw), n >= 1, max.map({ n <= $0 }) ?? true else {
                 let range = max.map { "between 1 and \($0)" } ?? "of at least 1"
-                issues.append(ValidationIssue(path: [.key(key)], message: "\(key) must be an integer \(range)", code: .invalid_type))
+                // §1.5: `invalid_type` for a non-integer, `too_small`/`too_big` for one out of range.
+                let code: IssueCode = Int(raw) == nil ? .invalid_type : (Int(raw)! < 1 ? .too_small : .too_big)
+                issues.append(ValidationIssue(path: [.key(key)], message: "\(key) must be an integer \(range)", code: code))
                 return value
             }
             return n
+        }
+        if let search = query["search"], search.unicodeScalars.count > Self.maximumSearchLength {
+            issues.append(ValidationIssue(path: [.key("search")], message: "search must be at most \(Self.maximumSearchLength) characters",
+                                          code: .too_big))
         }
         let page = integer("page", default: 1, max: nil)
         let perPage = integer("per_page", default: 20, max: 100)

@@ -80,7 +80,16 @@ import Testing
                 #expect(r.json["details"][0]["path"] == .array([.string(path)]), "\(query)")
             }
             let both = try await client.call(.get, "/api/marketplace?page=-1&per_page=500&featured=1")
-            #expect(issueList(both) == [#"["featured"] invalid_enum_value"#, #"["page"] invalid_type"#, #"["per_page"] invalid_type"#])
+            #expect(issueList(both) == [#"["featured"] invalid_enum_value"#, #"["page"] too_small"#, #"["per_page"] too_big"#])
+            let words = try await client.call(.get, "/api/marketplace?page=x&per_page=1.5")
+            #expect(issueList(words) == [#"["page"] invalid_type"#, #"["per_page"] invalid_type"#])
+            // A search text past 200 characters is refused (SQLite refuses LIKE patterns past 50 000 bytes: a 500 before).
+            let long = try await client.call(.get, "/api/marketplace?search=\(String(repeating: "a", count: 60_000))")
+            #expect(long.status == 400)
+            #expect(issueList(long) == [#"["search"] too_big"#])
+            let mixedCase = try await client.call(.get, "/api/marketplace?search=gOoGlE%20cAlEnDaR")
+            #expect(mixedCase.status == 200)
+            #expect(mixedCase.json["integrations"].arrayValue?.isEmpty == false)
         }
     }
 

@@ -29,7 +29,7 @@ import Testing
         ])
         #expect(masked == [
             "store_url": "https://shop.example.com", "api_key": "****6789", "token_count": 3, "password": "****",
-            "oauth": ["access_token": "****1234", "scope": "sheets"], "tokens": ["a", "b"],
+            "oauth": ["access_token": "ya29.a0AfH6SMBxyz1234", "scope": "sheets"], "tokens": ["a", "b"],
         ])
     }
 }

@@ -51,10 +51,12 @@ public enum BotIntegrationRepository {
     }
 
     /// M9: writes the three changeable columns (the caller merged the patch into the current values).
-    public static func update(_ db: Database, id: String, credentialsEncrypted: String?, configuration: JSON, status: String, now: String) throws {
+    public static func update(_ db: Database, id: String, organizationId: String, credentialsEncrypted: String?, configuration: JSON,
+                              status: String, now: String) throws {
         try db.cachedStatement(sql: """
-            UPDATE bot_integrations SET credentials_encrypted = ?, configuration = ?, status = ?, updated_at = ? WHERE id = ?
-            """).execute(arguments: [credentialsEncrypted, configuration.columnText, status, now, id])
+            UPDATE bot_integrations SET credentials_encrypted = ?, configuration = ?, status = ?, updated_at = ?
+            WHERE id = ? AND organization_id = ?
+            """).execute(arguments: [credentialsEncrypted, configuration.columnText, status, now, id, organizationId])
     }
 
     /// M10; the logs go with it (ON DELETE CASCADE). False when no such row is in the organization.

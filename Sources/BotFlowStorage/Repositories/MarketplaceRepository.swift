@@ -28,11 +28,10 @@ public enum MarketplaceRepository {
         }
         if let featured = f.featured { parts.append("m.is_featured = ?"); arguments += [featured] }
         if let s = f.search {
-            // LIKE is case-insensitive for ASCII; the pattern's own wildcards are escaped so the text is a substring.
-            let pattern = "%" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_") + "%"
-            parts.append("(m.name LIKE ? ESCAPE '\\' OR m.description LIKE ? ESCAPE '\\')")
-            arguments += [pattern, pattern]
+            // A plain substring test: no LIKE wildcards to escape and no LIKE pattern-length limit (a long pattern is
+            // an SQLite error). SQLite's lower() folds ASCII only, so both sides are folded the same way.
+            parts.append("(instr(lower(m.name), lower(?)) > 0 OR instr(lower(m.description), lower(?)) > 0)")
+            arguments += [s, s]
         }
         return (parts.isEmpty ? "" : "WHERE " + parts.joined(separator: " AND "), arguments)
     }
