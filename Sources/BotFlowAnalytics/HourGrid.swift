@@ -20,30 +20,28 @@ public struct HourGrid: Sendable {
     /// The end of the current hour (exclusive).
     public var end: Int64 { hours[hours.count - 1] + Self.hourMilliseconds }
 
-    /// `YYYY-MM-DDTHH` — the prefix of every timestamp inside the hour; what the SQL groups by.
-    public static func key(_ hourStart: Int64) -> String { String(Timestamp.format(epochMilliseconds: hourStart).prefix(13)) }
-
     static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { ((a % b) + b) % b }
 
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    /// AN2 label `hh:mm AM` (two-digit 12-hour clock): `09:00 AM`, `12:00 PM`.
-    public static func clockLabel(_ hourStart: Int64) -> String {
-        let (h12, suffix) = twelveHour(hourStart)
-        return (h12 < 10 ? "0" : "") + "\(h12):00 \(suffix)"
-    }
+    /// One grid hour's texts from a single formatting: the ISO timestamp, the grouping key, and the hour of day.
+    public struct Hour: Sendable {
+        public let timestamp: String
+        /// `YYYY-MM-DDTHH` — the prefix of every timestamp inside the hour; what the SQL groups by.
+        public var key: Substring { timestamp.prefix(13) }
+        let month: Int, day: Int, hourOfDay: Int
 
-    /// AN3 label `MMM d, h a`: `Jan 7, 9 AM`, `Jan 17, 12 PM`.
-    public static func dayHourLabel(_ hourStart: Int64) -> String {
-        let text = Timestamp.format(epochMilliseconds: hourStart)
-        let month = Int(text.dropFirst(5).prefix(2))!
-        let day = Int(text.dropFirst(8).prefix(2))!
-        let (h12, suffix) = twelveHour(hourStart)
-        return "\(months[month - 1]) \(day), \(h12) \(suffix)"
-    }
+        public init(_ hourStart: Int64) {
+            timestamp = Timestamp.format(epochMilliseconds: hourStart)
+            let u = Array(timestamp.utf8)
+            func n(_ i: Int) -> Int { Int(u[i] - 48) * 10 + Int(u[i + 1] - 48) }
+            month = n(5); day = n(8); hourOfDay = n(11)
+        }
 
-    static func twelveHour(_ ms: Int64) -> (Int, String) {
-        let hour = Int(floorMod(ms, 86_400_000) / hourMilliseconds)
-        return (hour % 12 == 0 ? 12 : hour % 12, hour < 12 ? "AM" : "PM")
+        var twelve: (Int, String) { (hourOfDay % 12 == 0 ? 12 : hourOfDay % 12, hourOfDay < 12 ? "AM" : "PM") }
+        /// AN2 `hh:mm AM`.
+        public var clockLabel: String { let (h, s) = twelve; return (h < 10 ? "0" : "") + "\(h):00 \(s)" }
+        /// AN3 `MMM d, h a`.
+        public var dayHourLabel: String { let (h, s) = twelve; return "\(HourGrid.months[month - 1]) \(day), \(h) \(s)" }
     }
 }

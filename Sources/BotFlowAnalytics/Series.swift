@@ -13,9 +13,10 @@ public enum Series {
             WHERE organization_id = ? AND sent_by = 'bot' AND created_at >= ? AND created_at < ? AND response_time_ms IS NOT NULL
             """), arguments: [org, Timestamp.format(epochMilliseconds: grid.start), Timestamp.format(epochMilliseconds: grid.end)])
         while let row = try rows.next() { byHour[row["hour"], default: []].append(row["response_time_ms"]) }
-        let points: [JSON] = grid.hours.map { hour in
-            let values = (byHour[HourGrid.key(hour)] ?? []).sorted()
-            return ["time": .string(HourGrid.clockLabel(hour)), "timestamp": .string(Timestamp.format(epochMilliseconds: hour)),
+        let points: [JSON] = grid.hours.map { start in
+            let hour = HourGrid.Hour(start)
+            let values = (byHour[String(hour.key)] ?? []).sorted()
+            return ["time": .string(hour.clockLabel), "timestamp": .string(hour.timestamp),
                     "avg": .int(Int64(AnalyticsMath.roundedMean(values) ?? 0)),
                     "p50": .int(Int64(AnalyticsMath.percentile(sorted: values, 0.50))),
                     "p95": .int(Int64(AnalyticsMath.percentile(sorted: values, 0.95)))]
@@ -50,9 +51,10 @@ public enum Series {
                 counts[hour] = c
             }
         }
-        let points: [JSON] = grid.hours.map { hour in
-            let c = counts[HourGrid.key(hour)] ?? (0, 0)
-            return ["time": .string(HourGrid.dayHourLabel(hour)), "timestamp": .string(Timestamp.format(epochMilliseconds: hour)),
+        let points: [JSON] = grid.hours.map { start in
+            let hour = HourGrid.Hour(start)
+            let c = counts[String(hour.key)] ?? (0, 0)
+            return ["time": .string(hour.dayHourLabel), "timestamp": .string(hour.timestamp),
                     "inbound": .int(Int64(c.inbound)), "outbound": .int(Int64(c.outbound))]
         }
         return ["data": .array(points)]
