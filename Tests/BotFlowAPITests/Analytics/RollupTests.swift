@@ -1,3 +1,4 @@
+import BotFlowAnalytics
 import BotFlowAPI
 import BotFlowCore
 import BotFlowStorage
@@ -17,6 +18,26 @@ import Testing
             for (column, value) in row.values where !["id", "created_at", "updated_at"].contains(column) { out[column] = "\(value)" }
             return out
         }
+    }
+
+    @Test func schedulesAndCatchUpWindows() {
+        let t = { (s: String) in Timestamp.parse(s)! }
+        // Hourly at :05 for the previous hour; daily at 01:00 for the previous day.
+        #expect(RollupState.dueHour(nowMilliseconds: t("2026-01-17T10:04:59.999Z")) == t("2026-01-17T08:00:00.000Z"))
+        #expect(RollupState.dueHour(nowMilliseconds: t("2026-01-17T10:05:00.000Z")) == t("2026-01-17T09:00:00.000Z"))
+        #expect(RollupState.dueDate(nowMilliseconds: t("2026-01-17T00:59:59.999Z")) == "2026-01-15")
+        #expect(RollupState.dueDate(nowMilliseconds: t("2026-01-17T01:00:00.000Z")) == "2026-01-16")
+        // Catch-up: after the mark, at most 48 hours / 7 days, oldest first; a re-run of a done period is that period.
+        let target = t("2026-01-17T09:00:00.000Z")
+        #expect(RollupState.hours(target: target, lastRolledUp: t("2026-01-17T06:00:00.000Z"))
+                == [t("2026-01-17T07:00:00.000Z"), t("2026-01-17T08:00:00.000Z"), target])
+        let fresh = RollupState.hours(target: target, lastRolledUp: nil)
+        #expect(fresh.count == 48 && fresh.first == t("2026-01-15T10:00:00.000Z") && fresh.last == target)
+        #expect(RollupState.hours(target: target, lastRolledUp: t("2026-01-01T00:00:00.000Z")).count == 48)
+        #expect(RollupState.hours(target: target, lastRolledUp: target) == [target])
+        #expect(RollupState.dates(target: "2026-01-16", lastRolledUp: "2026-01-14") == ["2026-01-15", "2026-01-16"])
+        #expect(RollupState.dates(target: "2026-03-01", lastRolledUp: nil)
+                == ["2026-02-23", "2026-02-24", "2026-02-25", "2026-02-26", "2026-02-27", "2026-02-28", "2026-03-01"])
     }
 
     @Test func hourlyRowsMatchTheMessagesOfEachHour() async throws {
