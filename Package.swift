@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The analytics live stream (AN7).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // System libraries: OpenSSL libcrypto (PBKDF2, AES-256-CBC) through a one-header shim.
@@ -37,7 +39,7 @@ let package = Package(
         ]),
         // The numbered SQL migrations of schema/, embedded in the binary.
         .target(name: "BotFlowSchema", path: "schema", exclude: ["README.md"],
-                resources: [.embedInCode("001_core.sql")]),
+                resources: [.embedInCode("001_core.sql"), .embedInCode("002_analytics.sql")]),
         // Seed data (templates, marketplace catalogue), embedded in the binary.
         .target(name: "BotFlowSeed", resources: [
             .embedInCode("Resources/templates.json"),
@@ -109,12 +111,20 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Analytics (behaviour §10): realtime KPIs, series, bot performance, CSV export, rollups, usage counters, live events.
+        .target(name: "BotFlowAnalytics", dependencies: [
+            "BotFlowCore", "BotFlowStorage", "BotFlowJobs", "BotFlowMessaging",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The HTTP application: middleware chain, controllers, DTO encoding.
         .target(name: "BotFlowAPI", dependencies: [
             "BotFlowCore", "BotFlowStorage", "BotFlowSecurity", "BotFlowDomain", "BotFlowJobs", "BotFlowMessaging", "BotFlowCache",
-            "BotFlowObservability", "BotFlowBackup", "BotFlowKnowledge", "BotFlowWorkflow",
+            "BotFlowObservability", "BotFlowBackup", "BotFlowKnowledge", "BotFlowWorkflow", "BotFlowAnalytics",
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -182,11 +192,13 @@ let package = Package(
         ]),
         .testTarget(name: "BotFlowAPITests", dependencies: [
             "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity", "BotFlowBackup",
-            "BotFlowKnowledge",
+            "BotFlowKnowledge", "BotFlowAnalytics",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             // Hand-built JWTs (HS512, foreign secrets) for the auth tests.
             .product(name: "Crypto", package: "swift-crypto"),
+            // The analytics stream tests connect with a real WebSocket client.
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
     ]
 )

@@ -11,6 +11,7 @@ public enum Schema {
 
     public static let migrations: [Migration] = [
         Migration(number: 1, name: "001_core", sql: String(decoding: PackageResources._01_core_sql, as: UTF8.self)),
+        Migration(number: 2, name: "002_analytics", sql: String(decoding: PackageResources._02_analytics_sql, as: UTF8.self)),
     ]
 
     public static var latestVersion: Int { migrations.last?.number ?? 0 }

@@ -1,3 +1,4 @@
+import BotFlowAnalytics
 import BotFlowBackup
 import BotFlowCache
 import BotFlowCore
@@ -9,6 +10,7 @@ import BotFlowSecurity
 import BotFlowStorage
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 
@@ -29,18 +31,22 @@ public struct AppDependencies: Sendable {
     public let backupScheduler: BackupScheduler
     public let restoreGate: RestoreGate
     public let knowledge: KnowledgeRuntime
+    public let analytics: AnalyticsRuntime
 }
 
 /// Builds the Hummingbird application: router, middleware and background services.
 public func buildApplication(_ deps: AppDependencies) -> some ApplicationProtocol {
     let router = buildRouter(deps)
+    let stream = AnalyticsStream(analytics: deps.analytics, auth: AuthService(deps.domain), cache: deps.cache, database: deps.database,
+                                 clock: deps.clock)
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade(configuration: AnalyticsStream.configuration, shouldUpgrade: stream.shouldUpgrade),
         configuration: .init(address: .hostname(deps.settings.host, port: deps.settings.port), serverName: nil),
         // Services stop in reverse order: the job workers drain before the database is checkpointed.
         services: [DatabaseShutdownService(database: deps.database, logger: deps.logger), deps.messaging.jobs, deps.backupScheduler,
                    CacheSweeper(cache: deps.cache), ReadinessService(readiness: deps.readiness),
-                   QueryStatsReporter(stats: deps.database.queryStats, logger: deps.logger)],
+                   QueryStatsReporter(stats: deps.database.queryStats, logger: deps.logger)] + deps.analytics.services(logger: deps.logger),
         logger: deps.logger)
 }
 
@@ -62,6 +68,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     let body = JSONBodyReader(limit: settings.bodyLimitBytes)
     let auth = AuthService(deps.domain)
     let authenticated = router.group().add(middleware: AuthMiddleware(auth: auth))
+        .add(middleware: UsageCountingMiddleware(counters: deps.analytics.counters))
     let optionalAuth = router.group().add(middleware: AuthMiddleware(auth: auth, optional: true))
     let base = settings.effectivePublicBaseURL
 
@@ -81,8 +88,9 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     TemplateController(templates: TemplateService(deps.domain), body: body, cached: cached)
         .addRoutes(public: router, optionalAuth: optionalAuth, authenticated: authenticated)
     ConversationController(conversations: deps.messaging.conversations, body: body, cached: cached).addRoutes(to: authenticated)
-    let webhooks = WebhookService(runtime: deps.messaging, database: deps.database, settings: settings,
+    var webhooks = WebhookService(runtime: deps.messaging, database: deps.database, settings: settings,
                                   credentials: deps.domain.credentials, logger: deps.logger)
+    webhooks.routed = { [counters = deps.analytics.counters] org in counters.countWebhook(organizationId: org) }
     WebhookController(webhooks: webhooks, body: body, publicBaseURL: base).addRoutes(public: router, authenticated: authenticated)
     BackupController(backups: deps.backups, restoreHooks: deps.restoreHooks(), body: body).addRoutes(to: authenticated)
     KnowledgeController(knowledge: deps.knowledge.service, body: body, uploadLimit: settings.uploadLimitBytes, cached: cached)
@@ -92,6 +100,8 @@ public func buildRouter(_ deps: AppDependencies) -> Router<AppRequestContext> {
     IntegrationController(connectors: ConnectorIntegrationService(deps.domain), body: body).addRoutes(to: authenticated)
     BuilderController(builder: BotBuilder(database: deps.database, settings: settings, llm: OpenAIChatClient.builderClient(settings: settings)),
                       body: body).addRoutes(to: authenticated)
+    AnalyticsController(analytics: deps.analytics, auth: auth, cached: cached, clock: deps.clock)
+        .addRoutes(public: router, authenticated: authenticated)
     return router
 }
 

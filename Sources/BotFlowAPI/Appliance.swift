@@ -1,3 +1,4 @@
+import BotFlowAnalytics
 import BotFlowBackup
 import BotFlowCache
 import BotFlowCore
@@ -53,15 +54,18 @@ public enum Appliance {
         backups.failureObservers.withLock { $0.append { kind, message in
             errorLog.record(.init(timestamp: clock.now(), error: "Backup failed", message: message, source: "backup:\(kind)"))
         } }
+        let analytics = AnalyticsRuntime(database: database, clock: clock, settings: settings, logger: logger)
         let messaging = MessagingRuntime(
             database: database, clock: clock, settings: settings, credentials: domain.credentials, logger: logger, adapters: adapters,
             knowledge: KnowledgeStage(searcher: knowledge.searcher),
             extraHandlers: BackupJobs.handlers(backups).merging(knowledge.handlers) { first, _ in first }
+                .merging(analytics.handlers) { first, _ in first }
         ) { job, error in
             // Dead jobs join 5xx responses in the admin error log (behaviour §12).
             errorLog.record(.init(timestamp: clock.now(), error: "Job failed", message: error, source: "job:\(job.type.rawValue)"))
         }
         knowledge.setWake { [jobs = messaging.jobs] in jobs.wake() }
+        analytics.setWake { [jobs = messaging.jobs] in jobs.wake() }
         try await messaging.recover(database: database, clock: clock)
         try await knowledge.queueReembedding()
         let scheduler = BackupScheduler(service: backups, database: database, clock: clock, logger: logger) { [jobs = messaging.jobs] in
@@ -72,10 +76,13 @@ public enum Appliance {
         // request that caused them is answered, or right after a background job's commit (behaviour §3.4).
         messaging.observe { event in cache.invalidate(CacheInvalidation.patterns(for: event)) }
         knowledge.events.observe { botId in cache.invalidate(CacheInvalidation.knowledgeChanged(bot: botId)) }
+        // Rollups invalidate their organizations' analytics; stored messages feed the live stream (AN7) after commit.
+        analytics.observeRollups { orgs in for org in orgs { cache.invalidate(CacheInvalidation.rollup(org: org)) } }
+        messaging.observe { event in analytics.pipelineCommitted(event) }
         return AppDependencies(settings: settings, database: database, domain: domain, messaging: messaging, cache: cache,
                                metrics: AppMetrics(), errorLog: errorLog, readiness: Readiness(), clock: clock, logger: logger,
                                startedAt: startedAt, backups: backups, backupScheduler: scheduler, restoreGate: RestoreGate(),
-                               knowledge: knowledge)
+                               knowledge: knowledge, analytics: analytics)
     }
 
     /// Creates the data directory (mode 0700) when missing.

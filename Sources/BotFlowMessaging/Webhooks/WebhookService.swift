@@ -27,6 +27,8 @@ public struct WebhookService: Sendable {
     let statuses: StatusUpdater
     let logger: Logger
     let notify: @Sendable (PipelineEvent) -> Void
+    /// Told the organization of every webhook routed to one of its accounts (usage counters, behaviour §10.6).
+    public var routed: @Sendable (String) -> Void = { _ in }
 
     public init(runtime: MessagingRuntime, database: AppDatabase, settings: Settings, credentials: CredentialCipher, logger: Logger) {
         self.database = database; self.settings = settings; self.credentials = credentials
@@ -159,14 +161,22 @@ public struct WebhookService: Sendable {
     // MARK: shared
 
     private func store(_ message: InboundMessage) async -> Result<InboundIngestor.Outcome, any Error> {
-        do { return .success(try await ingestor.ingest(message)) } catch {
+        do {
+            let outcome = try await ingestor.ingest(message)
+            if case .stored(let s) = outcome { routed(s.organizationId) }
+            return .success(outcome)
+        } catch {
             logger.error("webhook storage failed", metadata: ["provider": "\(message.provider)", "error": "\(error)"])
             return .failure(error)
         }
     }
 
     private func applyStatuses(_ updates: [StatusUpdate]) async {
-        do { for event in try await statuses.apply(updates) { notify(event) } } catch {
+        do {
+            let events = try await statuses.apply(updates)
+            for event in events { notify(event) }
+            for org in Set(events.compactMap { if case .messageStatusChanged(let org, _, _) = $0 { org } else { nil } }) { routed(org) }
+        } catch {
             logger.error("status update failed", metadata: ["error": "\(error)"])
         }
     }
