@@ -23,14 +23,19 @@ struct BackupCreator {
 
         var manifest: Manifest
         do {
-            let (config, pool) = (config, database.pool)
+            let (config, pool, logger) = (config, database.pool, logger)
             manifest = try await offloaded { () throws(BackupError) -> Manifest in
+                var phases = PhaseTimer()
                 try Snapshot.take(from: pool, to: snapshot)
+                phases.lap("snapshot")
                 let facts = try Snapshot.inspect(path: snapshot, fullCheck: false)
-                let dbSHA = try FileIO.sha256(ofFile: snapshot)
-                let dbSize = FileIO.size(snapshot) ?? 0
+                phases.lap("quick_check")
+                // db_sha256 and db_size_bytes come out of the compression pass, which reads the snapshot anyway.
                 let encrypted = try EncryptedArchive.encrypt(source: snapshot, destination: file + ".partial",
                                                              passphrase: config.passphrase, iterations: config.kdfIterations)
+                let (dbSHA, dbSize) = (encrypted.sourceSHA256, encrypted.sourceSize)
+                phases.lap("compress_encrypt")
+                logger.info("backup phases", metadata: phases.metadata)
                 try FileIO.rename(file + ".partial", file)
                 return Manifest(name: name.file, kind: kind, createdAt: createdAt, appVersion: AppVersion.current,
                                 schemaVersion: facts.schemaVersion, instanceId: facts.instanceId, sha256: encrypted.sha256,

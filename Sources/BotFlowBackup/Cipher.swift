@@ -37,6 +37,19 @@ final class Cipher {
         return out
     }
 
+    /// The same for a borrowed buffer (the compressor's output), without copying it into an array first.
+    func update(_ input: UnsafeRawBufferPointer) throws(BackupError) -> [UInt8] {
+        guard let base = input.baseAddress, !input.isEmpty else { return [] }
+        var length: Int32 = 0
+        var ok = false
+        let out = [UInt8](unsafeUninitializedCapacity: input.count + Self.blockSize) { buffer, initialized in
+            ok = EVP_CipherUpdate(context, buffer.baseAddress, &length, base.assumingMemoryBound(to: UInt8.self), Int32(input.count)) == 1
+            initialized = ok ? Int(length) : 0
+        }
+        guard ok else { throw BackupError("cipher update failed") }
+        return out
+    }
+
     /// The last block. When decrypting, a bad PKCS#7 padding almost always means a wrong passphrase or a damaged file.
     func finish() throws(BackupError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Self.blockSize)

@@ -3,26 +3,30 @@ import Crypto
 /// The backup file format of behaviour §13.1: `Salted__` + 8-byte salt + AES-256-CBC(gzip(snapshot)).
 /// Both directions stream in 1 MiB chunks, so memory stays flat whatever the database size.
 enum EncryptedArchive {
-    /// Compresses then encrypts `source` into `destination` (which the caller publishes by renaming).
-    /// Returns the SHA-256 (hex) and size of the encrypted output.
-    static func encrypt(source: String, destination: String, passphrase: String, iterations: Int) throws(BackupError)
-        -> (sha256: String, size: Int64)
+    /// Compresses (gzip level 6 on every core, one member) then encrypts `source` into `destination` (which the caller
+    /// publishes by renaming). Returns the SHA-256 (hex) and size of the encrypted output, and those of the source,
+    /// hashed in the same pass that feeds the compressor (the snapshot is read once).
+    static func encrypt(source: String, destination: String, passphrase: String, iterations: Int,
+                        workers: Int = ParallelGzip.defaultWorkers) throws(BackupError)
+        -> (sha256: String, size: Int64, sourceSHA256: String, sourceSize: Int64)
     {
         let salt = try Cipher.randomSalt()
         let cipher = try Cipher(encrypting: true, passphrase: passphrase, salt: salt, iterations: iterations)
-        let deflater = try Deflater(level: 6)
+        let gzip = try ParallelGzip(level: 6, workers: workers)
         let input = try InputFile(path: source)
         defer { input.close() }
         let output = try HashingOutput(path: destination)
-        func emit(_ bytes: [UInt8]) throws(BackupError) { try output.write(bytes) }
-        try emit(Cipher.magic + salt)
-        while let chunk = try input.read(FileIO.chunkSize) {
-            try emit(try cipher.update(try deflater.process(chunk, finish: false)))
-        }
-        try emit(try cipher.update(try deflater.process([], finish: true)))
-        try emit(try cipher.finish())
+        var sourceHash = SHA256()
+        var sourceSize: Int64 = 0
+        try output.write(Cipher.magic + salt)
+        try gzip.compress(
+            read: { buffer throws(BackupError) in try input.read(into: buffer) },
+            consumed: { bytes in sourceHash.update(bufferPointer: bytes); sourceSize += Int64(bytes.count) },
+            emit: { bytes throws(BackupError) in try output.write(try cipher.update(bytes)) })
+        try output.write(try cipher.finish())
         try output.file.syncAndClose()
-        return output.digest()
+        let digest = output.digest()
+        return (digest.sha256, digest.size, FileIO.hex(sourceHash.finalize()), sourceSize)
     }
 
     /// Decrypts and decompresses `source` into `destination`. Returns the SHA-256 (hex) and size of the plaintext.

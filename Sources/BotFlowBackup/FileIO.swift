@@ -121,6 +121,21 @@ final class InputFile {
         return buffer
     }
 
+    /// Fills `buffer` from the file; returns how many bytes it holds, fewer than its size only at end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(BackupError) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let n = Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw BackupError("read failed: \(FileIO.errnoText())")
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
+    }
+
     func close() {
         if fd >= 0 { Glibc.close(fd); fd = -1 }
     }

@@ -1,47 +1,6 @@
 import CZlib
 
-/// Streaming gzip (RFC 1952) through zlib: window bits 31 = gzip wrapper. The `z_stream` lives on the heap because
-/// zlib keeps a pointer to it and refuses a stream whose address moved.
-final class Deflater {
-    private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-
-    init(level: Int32 = 6) throws(BackupError) {
-        stream.initialize(to: z_stream())
-        let rc = deflateInit2_(stream, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard rc == Z_OK else { stream.deallocate(); throw BackupError("gzip: deflateInit2 failed (\(rc))") }
-    }
-
-    /// Compresses `input`; with `finish` also flushes the end of the member (trailer with CRC-32 and size).
-    func process(_ input: [UInt8], finish: Bool) throws(BackupError) -> [UInt8] {
-        var output: [UInt8] = []
-        var out = [UInt8](repeating: 0, count: 1 << 16)
-        var input = input
-        var failure: Int32?
-        input.withUnsafeMutableBufferPointer { inBuf in
-            stream.pointee.next_in = inBuf.baseAddress
-            stream.pointee.avail_in = UInt32(inBuf.count)
-            while true {
-                let (rc, produced) = out.withUnsafeMutableBufferPointer { outBuf -> (Int32, Int) in
-                    stream.pointee.next_out = outBuf.baseAddress
-                    stream.pointee.avail_out = UInt32(outBuf.count)
-                    let rc = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
-                    return (rc, outBuf.count - Int(stream.pointee.avail_out))
-                }
-                output.append(contentsOf: out[0..<produced])
-                if rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR { failure = rc; return }
-                // Without `finish`, room left in the output buffer means all input was taken; with it, zlib says when.
-                if finish ? rc == Z_STREAM_END : stream.pointee.avail_out != 0 { return }
-            }
-        }
-        if let failure { throw BackupError("gzip: deflate failed (\(failure))") }
-        return output
-    }
-
-    deinit {
-        deflateEnd(stream)
-        stream.deallocate()
-    }
-}
+// Compression is `ParallelGzip` (one gzip member written on every core).
 
 /// Streaming gunzip that insists on exactly one complete member: a truncated stream, a CRC mismatch or bytes after
 /// the member are errors (behaviour §13.6 step 3 "decompresses completely").

@@ -17,6 +17,10 @@ enum Snapshot {
         FileIO.remove(path)
         do {
             let destination = try DatabaseQueue(path: path)
+            // The copy is a scratch file until the encrypted backup is complete (it is deleted after, and a crash
+            // leaves nothing that counts), so it is not fsynced: that would write the whole database to disk once
+            // more for nothing.
+            try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = OFF") }
             try pool.backup(to: destination, pagesPerStep: 1000)
             try destination.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
             try destination.close()

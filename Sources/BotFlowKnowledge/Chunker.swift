@@ -38,15 +38,24 @@ public enum Chunker {
             }
             let piece = trimmed(t[start..<end])
             if piece.count >= minimumKept {
-                var s = String.UnicodeScalarView()
-                s.append(contentsOf: piece)
-                out.append(TextChunk(chunkIndex: index, content: String(s), charStart: start, charEnd: end))
+                out.append(TextChunk(chunkIndex: index, content: string(piece), charStart: start, charEnd: end))
                 index += 1
             }
             if end == length { break }
             start = end - overlap
         }
         return out
+    }
+
+    /// The text of `scalars`, encoded to UTF-8 in one buffer (appending scalar by scalar to a `String` is several
+    /// times slower, and ingest builds every chunk and every passage this way).
+    static func string(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(scalars.count)
+        for c in scalars {
+            if c.value < 0x80 { bytes.append(UInt8(truncatingIfNeeded: c.value)) } else { UTF8.encode(c) { bytes.append($0) } }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Leading and trailing Unicode whitespace removed.

@@ -52,6 +52,31 @@ import Testing
         }
     }
 
+    /// The byte-level ASCII embedder is an optimisation: on every ASCII text its vector is bit-for-bit the one the
+    /// String-based reference gives (same tokens, same counts, same summation order), and so is "has a token".
+    @Test func asciiEmbeddingEqualsTheReferenceBitForBit() {
+        var rng = SplitMix64(seed: 11)
+        let words = ["Booking", "bookings", "class", "glass", "buses", "its", "this", "don't", "rock'n'roll", "Ourselves",
+                     "yourselves", "x", "42", "a1", "pass", "passes", "THE", "and", "'quoted'", "Wi-Fi", "e-mail", "café"]
+        var checked = 0
+        for _ in 0..<3000 {
+            let n = Int(rng.next() % 40)
+            let text = (0..<n).map { _ in words[Int(rng.next() % UInt64(words.count - 1))] }  // last word (non-ASCII) excluded
+                .joined(separator: [" ", ", ", ".\n", "? ", "\t"][Int(rng.next() % 5)])
+            let fast = ASCIIEmbedding.embed(text)
+            #expect(fast != nil)
+            #expect(fast == LocalEmbedder.referenceEmbed(text), "\(text)")
+            #expect(ASCIIEmbedding.hasToken(text) == !LocalEmbedder.tokens(text).isEmpty, "\(text)")
+            checked += 1
+        }
+        #expect(checked == 3000)
+        // Many tokens (the counter grows its table) and repeated ones.
+        let long = (0..<5000).map { "word\($0 % 700) items\($0 % 3)" }.joined(separator: " ")
+        #expect(ASCIIEmbedding.embed(long) == LocalEmbedder.referenceEmbed(long))
+        #expect(ASCIIEmbedding.embed("café au lait") == nil, "non-ASCII text takes the Unicode path")
+        #expect(e.embed("café au lait") == LocalEmbedder.referenceEmbed("café au lait"))
+    }
+
     @Test func zeroVectorAndNormalisation() {
         #expect(e.embed("the and of a I").allSatisfy { $0 == 0 })
         let v = e.embed("Shuttle leaves every hour from the airport")

@@ -10,6 +10,11 @@ public struct LocalEmbedder: Sendable {
 
     /// The L2-normalised vector of `text` (the zero vector when it has no tokens).
     public func embed(_ text: String) -> [Float] {
+        ASCIIEmbedding.embed(text) ?? Self.referenceEmbed(text)
+    }
+
+    /// Steps 1–8 through `tokens` (any text; the ASCII fast path must agree with it bit for bit).
+    static func referenceEmbed(_ text: String) -> [Float] {
         var counts: [String: Int] = [:]
         var order: [String] = []
         for token in Self.tokens(text) {
@@ -22,9 +27,19 @@ public struct LocalEmbedder: Sendable {
             let sign: Double = (h >> 16) & 1 == 0 ? 1 : -1
             acc[Int(h % UInt32(Self.dimensions))] += sign * (1 + log(Double(counts[token]!)))
         }
+        return normalise(acc)
+    }
+
+    /// Step 8.
+    static func normalise(_ acc: [Double]) -> [Float] {
         let norm = acc.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0 else { return [Float](repeating: 0, count: Self.dimensions) }
         return acc.map { Float($0 / norm) }
+    }
+
+    /// Whether steps 1–5 leave at least one token.
+    static func hasToken(_ text: String) -> Bool {
+        ASCIIEmbedding.hasToken(text) ?? !tokens(text).isEmpty
     }
 
     /// Steps 1–5: NFKC, lower case, in-word apostrophes deleted, runs of letters/marks/digits, length ≥ 2, no

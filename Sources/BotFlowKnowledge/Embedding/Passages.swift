@@ -25,10 +25,8 @@ public enum Passages {
             var p = t.startIndex
             while p < t.endIndex {
                 let q = min(p + maximumLength, t.endIndex)
-                var v = String.UnicodeScalarView()
-                v.append(contentsOf: t[p..<q])
-                let piece = String(v)
-                if !LocalEmbedder.tokens(piece).isEmpty { out.append(piece) }
+                let piece = Chunker.string(t[p..<q])
+                if LocalEmbedder.hasToken(piece) { out.append(piece) }
                 p = q
             }
         }

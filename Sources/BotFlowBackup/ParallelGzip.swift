@@ -1,0 +1,157 @@
+import CZlib
+import Foundation
+
+/// gzip level 6 on every core, still ONE standard gzip member (behaviour §13.1), the way pigz does it: the input is
+/// cut into blocks, each block is raw-deflated on its own worker with the 32 KiB before it as preset dictionary (so
+/// matches reach back across block boundaries exactly as a single stream's would), ended with a sync flush (an empty
+/// stored block that leaves the stream byte-aligned) — the last block with `Z_FINISH` — and the blocks are written in
+/// order behind one gzip header. The trailer's CRC-32 is the blocks' CRC-32s joined with `crc32_combine`.
+/// `gunzip`, `openssl … | gunzip` and zlib's inflate read the result like any other gzip file.
+final class ParallelGzip {
+    static let window = 32 * 1024
+
+    let blockSize: Int
+    /// Blocks compressed per round; each round is read, deflated on all workers, then written out in order.
+    let batch: Int
+    private let level: Int32
+    private var streams: [UnsafeMutablePointer<z_stream>] = []
+    /// `[window][block 0][block 1]…`: block i's dictionary is the 32 KiB just before it, in the same buffer.
+    private let input: UnsafeMutableRawBufferPointer
+    private let outputs: [UnsafeMutableRawBufferPointer]
+    private var crc: uLong = crc32(0, nil, 0)
+    private var total: Int64 = 0
+    /// How much of the window area holds the previous round's tail (0 before the first block).
+    private var history = 0
+    private let team: WorkerTeam
+
+    init(level: Int32 = 6, blockSize: Int = 1 << 20, workers: Int = ParallelGzip.defaultWorkers) throws(BackupError) {
+        precondition(blockSize >= 1)
+        self.level = level
+        self.blockSize = blockSize
+        batch = max(2, workers * 2)
+        input = .allocate(byteCount: Self.window + batch * blockSize, alignment: 64)
+        var outputs: [UnsafeMutableRawBufferPointer] = []
+        for _ in 0..<batch {
+            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            stream.initialize(to: z_stream())
+            // Window bits −15: raw deflate; this class writes the gzip header and trailer itself.
+            let rc = deflateInit2_(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+            guard rc == Z_OK else { stream.deallocate(); throw BackupError("gzip: deflateInit2 failed (\(rc))") }
+            streams.append(stream)
+            // Room for incompressible input plus the flush markers: zlib's own bound plus a margin.
+            let bound = Int(deflateBound(stream, uLong(blockSize))) + 64
+            outputs.append(.allocate(byteCount: bound, alignment: 64))
+        }
+        self.outputs = outputs
+        team = WorkerTeam(threads: workers)  // last: nothing after it can throw and leave its threads waiting
+    }
+
+    /// Both cores of the appliance: the API keeps serving (its p99 during a backup is measured by `bench-backup`).
+    static var defaultWorkers: Int { max(1, min(8, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// Compresses everything `read` hands out (it fills the buffer it is given and returns how many bytes it put there,
+    /// fewer only at the end). `consumed` sees every input byte once, in order (the snapshot's SHA-256); `emit` gets
+    /// the gzip stream in order. Buffers passed to the closures are valid only during the call.
+    func compress(read: (UnsafeMutableRawBufferPointer) throws(BackupError) -> Int,
+                  consumed: (UnsafeRawBufferPointer) -> Void,
+                  emit: (UnsafeRawBufferPointer) throws(BackupError) -> Void) throws(BackupError) {
+        try emitHeader(emit)
+        var finished = false
+        while !finished {
+            // Read a round of blocks; a short block (or none) means the end of the input.
+            var lengths: [Int] = []
+            var atEnd = false
+            while lengths.count < batch && !atEnd {
+                let start = Self.window + lengths.count * blockSize
+                let n = try read(UnsafeMutableRawBufferPointer(rebasing: input[start..<start + blockSize]))
+                if n < blockSize { atEnd = true }
+                if n > 0 || lengths.isEmpty {
+                    lengths.append(n)
+                    consumed(UnsafeRawBufferPointer(rebasing: input[start..<start + n]))
+                }
+            }
+            finished = atEnd
+            let produced = try deflateRound(lengths: lengths, last: finished)
+            for (i, length) in lengths.enumerated() {
+                crc = crc32_combine(crc, produced[i].crc, .init(length))
+                total += Int64(length)
+                try emit(UnsafeRawBufferPointer(rebasing: outputs[i][0..<produced[i].length]))
+            }
+            keepWindow(lengths: lengths)
+        }
+        try emitTrailer(emit)
+    }
+
+    /// Deflates the round's blocks in parallel; returns the compressed length and the CRC-32 of each.
+    private func deflateRound(lengths: [Int], last: Bool) throws(BackupError) -> [(length: Int, crc: uLong)] {
+        let results = UnsafeMutableBufferPointer<(length: Int, rc: Int32, crc: uLong)>.allocate(capacity: lengths.count)
+        defer { results.deallocate() }
+        let base = input.baseAddress!, history = history, blockSize = blockSize
+        let streams = streams, outputs = outputs, count = lengths.count
+        team.run(iterations: count) { i in
+            let stream = streams[i]
+            let blockStart = Self.window + i * blockSize
+            // The dictionary: up to 32 KiB of whatever came before this block (earlier blocks of this round, or the
+            // previous round's tail kept in the window area).
+            let dictionaryLength = min(Self.window, i * blockSize + history)
+            var rc = deflateReset(stream)
+            if rc == Z_OK && dictionaryLength > 0 {
+                rc = deflateSetDictionary(stream, base.advanced(by: blockStart - dictionaryLength).assumingMemoryBound(to: Bytef.self),
+                                          uInt(dictionaryLength))
+            }
+            guard rc == Z_OK else { results[i] = (0, rc, 0); return }
+            let block = base.advanced(by: blockStart).assumingMemoryBound(to: Bytef.self)
+            let check = crc32(0, block, uInt(lengths[i]))
+            stream.pointee.next_in = block
+            stream.pointee.avail_in = uInt(lengths[i])
+            stream.pointee.next_out = outputs[i].baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(outputs[i].count)
+            let final = last && i == count - 1
+            rc = deflate(stream, final ? Z_FINISH : Z_SYNC_FLUSH)
+            let complete = final ? rc == Z_STREAM_END : (rc == Z_OK && stream.pointee.avail_out > 0 && stream.pointee.avail_in == 0)
+            results[i] = (outputs[i].count - Int(stream.pointee.avail_out), complete ? Z_OK : (rc == Z_OK ? Z_BUF_ERROR : rc), check)
+        }
+        var produced: [(length: Int, crc: uLong)] = []
+        for i in 0..<count {
+            guard results[i].rc == Z_OK else { throw BackupError("gzip: deflate failed (\(results[i].rc))") }
+            produced.append((results[i].length, results[i].crc))
+        }
+        return produced
+    }
+
+    /// Moves the last 32 KiB of input (or all of it, if less) to the window area for the next round's first block.
+    private func keepWindow(lengths: [Int]) {
+        let end = Self.window + (lengths.count - 1) * blockSize + (lengths.last ?? 0)
+        let available = end - Self.window + history
+        let keep = min(Self.window, available)
+        let base = input.baseAddress!
+        // The regions overlap when a round was shorter than the window: memmove, not memcpy.
+        memmove(base.advanced(by: Self.window - keep), base.advanced(by: end - keep), keep)
+        history = keep
+    }
+
+    private func emitHeader(_ emit: (UnsafeRawBufferPointer) throws(BackupError) -> Void) throws(BackupError) {
+        // ID1 ID2, CM = deflate, no flags, MTIME 0, XFL 0 (what zlib writes for level 6), OS 3 (Unix).
+        let header: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, level == 9 ? 2 : (level == 1 ? 4 : 0), 3]
+        try Self.emit(header, emit)
+    }
+
+    private func emitTrailer(_ emit: (UnsafeRawBufferPointer) throws(BackupError) -> Void) throws(BackupError) {
+        let size = UInt32(truncatingIfNeeded: total), check = UInt32(truncatingIfNeeded: crc)
+        var trailer: [UInt8] = []
+        for value in [check, size] { for shift in stride(from: 0, to: 32, by: 8) { trailer.append(UInt8(truncatingIfNeeded: value >> shift)) } }
+        try Self.emit(trailer, emit)
+    }
+
+    private static func emit(_ bytes: [UInt8], _ emit: (UnsafeRawBufferPointer) throws(BackupError) -> Void) throws(BackupError) {
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(BackupError) in try emit(raw) } }
+        try result.get()
+    }
+
+    deinit {
+        team.stop()
+        for stream in streams { deflateEnd(stream); stream.deallocate() }
+        for output in outputs { output.deallocate() }
+        input.deallocate()
+    }
+}
