@@ -41,11 +41,13 @@ import Testing
                        (SELECT count(*) FROM conversation_metrics) AS cm, (SELECT count(*) FROM knowledge_files) AS f,
                        (SELECT count(*) FROM jobs WHERE type = 'knowledge_process' AND state = 'queued') AS j,
                        (SELECT count(*) FROM conversations WHERE organization_id = ?) AS demo
-                """, arguments: [summary.demoOrganizationId])!
+                """, arguments: [summary.demoOrganizationId]).map { row in
+                    ["c", "m", "cm", "f", "j", "demo"].map { row[$0] as Int }
+                }!
         }
-        #expect(counts["c"] as Int == 301 && counts["m"] as Int == summary.messages && counts["cm"] as Int == 301)
-        #expect(counts["f"] as Int == 4 && counts["j"] as Int == 4)
-        #expect(counts["demo"] as Int == 150)
+        #expect(counts[0] == 301 && counts[1] == summary.messages && counts[2] == 301)
+        #expect(counts[3] == 4 && counts[4] == 4)
+        #expect(counts[5] == 150)
 
         // Every metrics row equals what the reply pipeline's own recompute derives from the stored messages.
         let columns = """
@@ -55,17 +57,17 @@ import Testing
             knowledge_base_misses, tokens_used, estimated_cost_usd, resolution_status
             """
         let query = "SELECT \(columns) FROM conversation_metrics ORDER BY conversation_id"
-        let generated = try await appliance.database.read { db in try Row.fetchAll(db, sql: query) }
+        let generated = try await appliance.database.read { db in try Row.fetchAll(db, sql: query).map(\.description) }
         let cost = appliance.settings.costPer1KTokensUSD
         try await appliance.database.write { db in
             for id in try String.fetchAll(db, sql: "SELECT id FROM conversations") {
                 try ConversationMetrics.recompute(db, conversationId: id, costPer1KTokens: cost, now: "2026-11-30T09:00:00.000Z")
             }
         }
-        let recomputed = try await appliance.database.read { db in try Row.fetchAll(db, sql: query) }
+        let recomputed = try await appliance.database.read { db in try Row.fetchAll(db, sql: query).map(\.description) }
         #expect(generated.count == 301)
         #expect(generated == recomputed)
-        let escalated = generated.filter { ($0["resolution_status"] as String) == "escalated" }.count
+        let escalated = generated.filter { $0.contains("resolution_status:\"escalated\"") }.count
         #expect(escalated > 0 && escalated < 301)
     }
 
