@@ -447,16 +447,16 @@ struct ExecutorControlTests {
         #expect(e.emitted.last == "end")
     }
 
-    @Test func timeLimitCutsASlowNode() async {
+    /// The slow call would take a minute; the test's own time limit fails it if the 0.3 s segment limit does not cut it.
+    /// (No wall-clock assertion: under a loaded CI machine those measure the machine, not the limit.)
+    @Test(.timeLimit(.minutes(1))) func timeLimitCutsASlowNode() async {
         var services = FakeServices()
-        services.httpDelaySeconds = 5
+        services.httpDelaySeconds = 300
         services.replies["https://slow.example.com"] = (200, "{}")
-        let started = Date()
         let e = await runFlow([trigger, node("2", "http_request", ["url": "https://slow.example.com"]), say("3", "x")], chain(["1", "2", "3"]),
                               services: services, limits: WorkflowLimits(maxSeconds: 0.3))
         #expect(e.state.status == "failed")
         #expect(e.state.errorMessage == "Time limit exceeded")
-        #expect(Date().timeIntervalSince(started) < 3)
     }
 
     @Test func unknownTargetAndUnknownTypeFail() async {
