@@ -35,17 +35,19 @@ import Testing
         // A mean of 10 messages per conversation (1–9 turns of two messages, plus agent replies on handoffs).
         #expect(summary.messages > 301 * 7 && summary.messages < 301 * 13)
 
-        let counts = try await appliance.database.read { db in
-            try Row.fetchOne(db, sql: """
+        // Rows are not Sendable: read plain integers out of the transaction.
+        let counts = try await appliance.database.read { db -> [String: Int] in
+            let row = try Row.fetchOne(db, sql: """
                 SELECT (SELECT count(*) FROM conversations) AS c, (SELECT count(*) FROM messages) AS m,
                        (SELECT count(*) FROM conversation_metrics) AS cm, (SELECT count(*) FROM knowledge_files) AS f,
                        (SELECT count(*) FROM jobs WHERE type = 'knowledge_process' AND state = 'queued') AS j,
                        (SELECT count(*) FROM conversations WHERE organization_id = ?) AS demo
                 """, arguments: [summary.demoOrganizationId])!
+            return Dictionary(uniqueKeysWithValues: ["c", "m", "cm", "f", "j", "demo"].map { ($0, row[$0] as Int) })
         }
-        #expect(counts["c"] as Int == 301 && counts["m"] as Int == summary.messages && counts["cm"] as Int == 301)
-        #expect(counts["f"] as Int == 4 && counts["j"] as Int == 4)
-        #expect(counts["demo"] as Int == 150)
+        #expect(counts["c"] == 301 && counts["m"] == summary.messages && counts["cm"] == 301)
+        #expect(counts["f"] == 4 && counts["j"] == 4)
+        #expect(counts["demo"] == 150)
 
         // Every metrics row equals what the reply pipeline's own recompute derives from the stored messages.
         let columns = """
@@ -55,17 +57,17 @@ import Testing
             knowledge_base_misses, tokens_used, estimated_cost_usd, resolution_status
             """
         let query = "SELECT \(columns) FROM conversation_metrics ORDER BY conversation_id"
-        let generated = try await appliance.database.read { db in try Row.fetchAll(db, sql: query) }
+        let generated = try await appliance.database.read { db in try Row.fetchAll(db, sql: query).map { Array($0.databaseValues) } }
         let cost = appliance.settings.costPer1KTokensUSD
         try await appliance.database.write { db in
             for id in try String.fetchAll(db, sql: "SELECT id FROM conversations") {
                 try ConversationMetrics.recompute(db, conversationId: id, costPer1KTokens: cost, now: "2026-11-30T09:00:00.000Z")
             }
         }
-        let recomputed = try await appliance.database.read { db in try Row.fetchAll(db, sql: query) }
+        let recomputed = try await appliance.database.read { db in try Row.fetchAll(db, sql: query).map { Array($0.databaseValues) } }
         #expect(generated.count == 301)
         #expect(generated == recomputed)
-        let escalated = generated.filter { ($0["resolution_status"] as String) == "escalated" }.count
+        let escalated = generated.filter { $0.last == "escalated".databaseValue }.count
         #expect(escalated > 0 && escalated < 301)
     }
 
