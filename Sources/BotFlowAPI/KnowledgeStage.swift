@@ -11,7 +11,7 @@ struct KnowledgeStage: KnowledgeSearching {
     func search(botId: String, query: String, limit: Int, threshold: Double) async throws -> [KnowledgeHit] {
         do {
             return try await searcher.search(botId: botId, query: query, limit: limit, threshold: threshold)
-                .map { KnowledgeHit(content: $0.content, similarity: $0.similarity) }
+                .map { KnowledgeHit(id: $0.id, content: $0.content, metadata: $0.metadata, similarity: $0.similarity) }
         } catch .embedding {
             return []
         } catch .storage(let error) {

@@ -49,6 +49,10 @@ public struct Settings: Sendable {
     public var workflowEnvAllowlist: [String] = []
     /// Wall-time limit of one workflow segment (behaviour §8.5: 30 s); not an environment setting, tests lower it.
     public var workflowTimeLimitSeconds = 30.0
+    /// Base URLs of the Paystack API and (when set) every Shopify store; not environment settings, tests point them
+    /// at a local fake. Never taken from bot or integration data (secrets must not reach other hosts).
+    public var workflowPaystackBaseURL = "https://api.paystack.co"
+    public var workflowShopifyBaseURL: String?
     public var costPer1KTokensUSD = 0.0375
     public var backupEnabled = true
     public var backupDirectories: [String] = []

@@ -49,7 +49,7 @@ enum WalkFrame: Sendable {
     init?(_ json: JSON) {
         if let id = json["node"].stringValue { self = .node(id); return }
         guard let id = json["loop"].stringValue, let next = json["next"].integerValue, let items = json["items"].arrayValue else { return nil }
-        self = .loop(id: id, next: Int(next), items: items, batchSize: Int(json["batch_size"].integerValue ?? 1))
+        self = .loop(id: id, next: max(0, Int(clamping: next)), items: items, batchSize: max(1, Int(clamping: json["batch_size"].integerValue ?? 1)))
     }
 }
 

@@ -200,15 +200,17 @@ public struct WorkflowExecutor: Sendable {
             record(node, [:], outcome: "skipped")
             push(blueprint.targets(of: node.id))
         case "whatsapp_reply":
-            let message = try LocalNodes.text(config, "message", label: "Message")
+            // Cleaned first (§6.5: unknown placeholders removed, long text cut): only a message with nothing left fails.
+            let message = OutgoingMessageRules.clean(try LocalNodes.text(config, "message", label: "Message"))
             let recipient = WorkflowPlaceholders.format(config["recipient"])
             guard recipient == scope.customerPhone else { throw NodeFailure("Recipient must be the conversation's customer") }
-            guard !message.isEmpty, message.count <= 4096 else { throw NodeFailure("Message must be 1-4096 characters") }
+            guard !message.isEmpty else { throw NodeFailure("Message must be 1-4096 characters") }
             emitted.append(message)
             record(node, ["sent": true, "message_id": .null], outcome: "sent")
             push(blueprint.targets(of: node.id))
         case "ask_question":
-            let question = try LocalNodes.text(config, "question", label: "Question")
+            let question = OutgoingMessageRules.clean(try LocalNodes.text(config, "question", label: "Question"))
+            guard !question.isEmpty else { throw NodeFailure("Question must not be empty") }
             guard let variable = config["variable_name"].stringValue, BlueprintValidator.matches(variable, pattern: NodeCatalogue.variablePattern)
             else { throw NodeFailure("Variable Name has an invalid format") }
             let timeout = try LocalNodes.number(config["timeout"], label: "Timeout", default: 300, range: 10...3600)

@@ -59,7 +59,8 @@ struct Resolver {
         default:
             if head.hasPrefix("node_"), !rest.isEmpty {
                 guard let output = outputs[String(head.dropFirst(5))] else { return nil }
-                return jsonPath(output, rest).flatMap { $0.isNull ? nil : $0 }
+                // A null output is a known value (renders empty; a single placeholder keeps null), not an unknown path.
+                return jsonPath(output, rest)
             }
             return variable(String(head)).flatMap { jsonPath($0, rest) }
         }

@@ -6,14 +6,37 @@ import BotFlowCore
 public protocol WorkflowServices: Sendable {
     /// One outbound call under behaviour §5.8 (the implementation enforces the destination rules).
     func http(method: String, url: String, headers: [(String, String)], body: [UInt8]?) async throws -> HTTPResult
+    /// The same, with the names of headers that carry secrets: they are never sent on to another origin by a redirect.
+    func http(method: String, url: String, headers: [(String, String)], body: [UInt8]?, secretHeaders: Set<String>) async throws -> HTTPResult
+    /// Where the marketplace integrations are called. Fixed in code (never from data an organization member can
+    /// edit, so a bot's secrets cannot be sent elsewhere); tests point it at a local fake.
+    var integrationEndpoints: IntegrationEndpoints { get }
     /// One read-only `SELECT` over the organization-scoped views (rows as JSON objects).
     func query(_ sql: String, parameters: [JSON]) async throws -> [JSON]
-    /// Local knowledge search (§7.5): `[{content, score, title, article_id}]`.
+    /// Local knowledge search (§7.5): `[{id, content, metadata, similarity}]`.
     func searchKnowledge(query: String, limit: Int, threshold: Double) async throws -> [JSON]
     /// The configured LLM; throws `NodeFailure("LLM is not configured")` when it is off.
     func chat(model: String, systemPrompt: String, userMessage: String, temperature: Double) async throws -> (text: String, tokens: Int)
     /// The bot's enabled integration for a marketplace slug (or the bot-integration id the blueprint maps it to).
     func integration(service: String, botIntegrationId: String?) async throws -> IntegrationAccess
+}
+
+extension WorkflowServices {
+    public func http(method: String, url: String, headers: [(String, String)], body: [UInt8]?, secretHeaders: Set<String>) async throws -> HTTPResult {
+        try await http(method: method, url: url, headers: headers, body: body)
+    }
+
+    public var integrationEndpoints: IntegrationEndpoints { IntegrationEndpoints() }
+}
+
+/// Base URLs of the integrations' APIs: Paystack is always `https://api.paystack.co`; Shopify is the store's own
+/// `https://<store_url>` unless a test replaces it.
+public struct IntegrationEndpoints: Sendable {
+    public var paystack: String
+    public var shopify: String?
+    public init(paystack: String = "https://api.paystack.co", shopify: String? = nil) {
+        self.paystack = paystack; self.shopify = shopify
+    }
 }
 
 public struct HTTPResult: Sendable {

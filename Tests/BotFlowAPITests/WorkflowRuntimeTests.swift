@@ -215,13 +215,13 @@ struct WorkflowRuntimeTests {
         defer { fake.stop() }
         fake.setReply(.init(status: 200, body: #"{"product":{"id":77,"title":"Mug","variants":[{"price":"99.00","inventory_quantity":2}]}}"#),
                       forPath: "/admin/api/2024-01/products/77.json")
-        let f = try await WorkflowFixture.make()
+        let f = try await WorkflowFixture.make { $0.workflowShopifyBaseURL = fake.baseURL }
         try await f.app.test { client in
             let owner = try await client.signup()
             let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
             let integrationId = UUID().uuidString.lowercased()
             let cipher = CredentialCipher(serverSecret: f.app.settings.serverSecret!)
-            let envelope = try cipher.seal(["store_url": .string(fake.baseURL), "api_key": "shpat_secret_123"], table: "bot_integrations", rowId: integrationId)
+            let envelope = try cipher.seal(["store_url": "cape-shop.myshopify.com", "api_key": "shpat_secret_123"], table: "bot_integrations", rowId: integrationId)
             try await f.app.database.write { db in
                 try db.execute(sql: """
                     INSERT INTO bot_integrations (id, bot_id, integration_id, organization_id, credentials_encrypted, status)
@@ -282,7 +282,7 @@ struct WorkflowRuntimeTests {
         fake.setReply(.init(status: 202, body: #"{"queued":true}"#), forPath: "/hook")
         fake.setReply(.init(status: 200, body: #"{"status":true,"data":{"authorization_url":"https://pay.example/x1","reference":"r-9"}}"#),
                       forPath: "/transaction/initialize")
-        let f = try await WorkflowFixture.make()
+        let f = try await WorkflowFixture.make { $0.workflowPaystackBaseURL = fake.baseURL }
         try await f.app.test { client in
             let owner = try await client.signup()
             let bot = try await f.bot(client, owner, account: try await client.connectSandbox(owner))
@@ -291,9 +291,9 @@ struct WorkflowRuntimeTests {
                 .seal(["secret_key": "sk_test_secret"], table: "bot_integrations", rowId: integrationId)
             try await f.app.database.write { db in
                 try db.execute(sql: """
-                    INSERT INTO bot_integrations (id, bot_id, integration_id, organization_id, credentials_encrypted, configuration, status)
-                    VALUES (?, ?, (SELECT id FROM integration_marketplace WHERE slug = 'paystack'), ?, ?, ?, 'active')
-                    """, arguments: [integrationId, bot, owner.organizationId, envelope, #"{"base_url":"\#(fake.baseURL)"}"#])
+                    INSERT INTO bot_integrations (id, bot_id, integration_id, organization_id, credentials_encrypted, status)
+                    VALUES (?, ?, (SELECT id FROM integration_marketplace WHERE slug = 'paystack'), ?, ?, 'active')
+                    """, arguments: [integrationId, bot, owner.organizationId, envelope])
             }
             try await client.wfDeploy(owner, bot: bot, wfBlueprint([
                 wfNode("1", "whatsapp_trigger", ["keyword": "pay"]),

@@ -2,9 +2,13 @@ import BotFlowCore
 
 /// One knowledge hit for the reply pipeline.
 public struct KnowledgeHit: Sendable, Equatable {
+    public var id: String
     public var content: String
+    public var metadata: JSON
     public var similarity: Double
-    public init(content: String, similarity: Double) { self.content = content; self.similarity = similarity }
+    public init(id: String = "", content: String, metadata: JSON = [:], similarity: Double) {
+        self.id = id; self.content = content; self.metadata = metadata; self.similarity = similarity
+    }
 }
 
 /// The knowledge stage's view of the knowledge base (behaviour §6.5 stage 4). The Knowledge issue provides the real

@@ -1,4 +1,5 @@
 import BotFlowCore
+import BotFlowWorkflow
 
 /// Handoff keywords, messages and template conditions (behaviour §6.6).
 enum HandoffRules {
@@ -66,26 +67,5 @@ enum IntentMatcher {
 enum OutgoingText {
     static let citation = "\n\n_💡 Based on uploaded documentation_"
 
-    static func clean(_ text: String) -> String {
-        var out = removePlaceholders(text)
-        let scalars = Array(out.unicodeScalars)
-        if scalars.count > 4096 {
-            let head = scalars[..<4096]
-            let cut = head.lastIndex(where: { $0.properties.isWhitespace }) ?? 4095
-            out = String(String.UnicodeScalarView(scalars[..<cut])) + "…"
-        }
-        return out
-    }
-
-    static func removePlaceholders(_ text: String) -> String {
-        guard text.contains("{{") else { return text }
-        var result = ""
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            guard let close = rest.range(of: "}}", range: open.upperBound..<rest.endIndex) else { break }
-            result += rest[..<open.lowerBound]
-            rest = rest[close.upperBound...]
-        }
-        return result + rest
-    }
+    static func clean(_ text: String) -> String { OutgoingMessageRules.clean(text) }
 }

@@ -12,6 +12,13 @@ enum ReplyFinisher {
         }
         let text = (input.inbound.content ?? "").trimmingWhitespace()
         var plan = plan
+        // A resumed (Stage 1) segment whose execution was cancelled or moved on while it ran has no effects at all:
+        // no messages from it, no state, no resume job.
+        if let segment = plan.workflow, !(try segment.stillApplies(db)) {
+            plan.messages.removeAll { $0.source == "workflow" }
+            plan.conversationVariables = input.context["variables"].objectValue ?? [:]
+            plan.workflow = nil
+        }
         if plan.handoffReason == nil, !plan.messages.isEmpty,
             let conditions = input.bot.config["conversation_flow"]["handoffConditions"].arrayValue?.compactMap(\.stringValue),
             let fired = HandoffRules.firedCondition(conditions: conditions, customerText: text,
@@ -49,6 +56,8 @@ enum ReplyFinisher {
         if plan.resolveAfterSending, !needsHandoff {
             conversation.status = "resolved"
             conversation.endedAt = now
+            // Leaving `active` cancels a waiting execution (behaviour §8.5).
+            try ExecutionRepository.cancelOpen(db, conversationId: conversation.id, now: now)
         }
         if !ids.isEmpty { conversation.lastMessageAt = now }
         conversation.updatedAt = now

@@ -38,8 +38,17 @@ struct ScopedQueryRunner: Sendable {
             sqlite3_close(handle)
             throw NodeFailure("Database unavailable")
         }
-        defer { sqlite3_close_v2(db) }
+        // The watchdog may interrupt the connection from another thread until `close` marks it finished.
+        let watchdog = Watchdog(db)
+        defer {
+            watchdog.finish()
+            sqlite3_close_v2(db)
+        }
         sqlite3_busy_timeout(db, 5000)
+        Self.applyResourceLimits(db)
+        guard sqlite3_exec(db, "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -\(Self.cacheKiB);", nil, nil, nil) == SQLITE_OK else {
+            throw NodeFailure("Database unavailable")
+        }
         let policy = Unmanaged.passRetained(Policy(prefix: "scoped_\(Identifiers.uuid().replacingOccurrences(of: "-", with: ""))_"))
         defer { policy.release() }
         for view in Self.views {
@@ -70,6 +79,7 @@ struct ScopedQueryRunner: Sendable {
         guard prepared == SQLITE_OK, let statement else {
             let message = String(cString: sqlite3_errmsg(db))
             sqlite3_finalize(statement)
+            if let function = policy.takeUnretainedValue().refusedFunction { throw NodeFailure("Function \(function) is not allowed in a query") }
             throw NodeFailure(message.contains("not authorized") || message.contains("prohibited") ? "Only a SELECT over conversations, messages, bots and knowledge_base_articles is allowed"
                                                                   : "Invalid query: \(message)")
         }
@@ -84,32 +94,76 @@ struct ScopedQueryRunner: Sendable {
             Self.bind(value, to: statement, at: Int32(index + 1))
         }
 
-        // The 5 s limit: SQLite's progress handler interrupts the statement.
+        // The 5 s limit: SQLite's progress handler interrupts between VM steps; the watchdog calls sqlite3_interrupt
+        // from another thread for the case of one long step (a single expensive function call).
         let deadline = Unmanaged.passRetained(Deadline(monotonicSeconds() + timeoutSeconds))
         defer { deadline.release() }
         sqlite3_progress_handler(db, 1000, { context in
             guard let context else { return 0 }
             return Unmanaged<Deadline>.fromOpaque(context).takeUnretainedValue().passed ? 1 : 0
         }, deadline.toOpaque())
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { watchdog.interrupt() }
 
         var rows: [JSON] = []
+        var resultBytes = 0
         let columns = sqlite3_column_count(statement)
         while true {
             let step = sqlite3_step(statement)
             if step == SQLITE_DONE { break }
             guard step == SQLITE_ROW else {
                 if step == SQLITE_INTERRUPT { throw NodeFailure("Query exceeded \(JSONWriter.formatNumber(timeoutSeconds)) seconds") }
+                if step == SQLITE_TOOBIG { throw NodeFailure("Query built a value larger than \(Self.maxValueBytes) bytes") }
                 throw NodeFailure("Query failed: \(String(cString: sqlite3_errmsg(db)))")
             }
             guard rows.count < Self.maxRows else { throw NodeFailure("Query returned more than \(Self.maxRows) rows") }
             var row = JSONObject(minimumCapacity: Int(columns))
             for column in 0..<columns {
                 let name = String(cString: sqlite3_column_name(statement, column))
+                // Sized before converting, so an oversized result fails without building it.
+                resultBytes += name.utf8.count + 8 + Int(sqlite3_column_bytes(statement, column))
+                guard resultBytes <= Self.maxResultBytes else { throw NodeFailure("Query result exceeds \(Self.maxResultBytes) bytes") }
                 row[name] = Self.value(statement, column)
             }
             rows.append(.object(row))
         }
         return rows
+    }
+
+    /// Caps on what one query may make SQLite build (strings/blobs, SQL text, compound selects, expression depth,
+    /// LIKE patterns): a huge `printf`/`randomblob`/`zeroblob` fails with "too big" instead of exhausting memory.
+    static let maxValueBytes: Int32 = 1_000_000
+    /// `printf('%.*c', 300000000, 'a')` loops once per requested character even after the length limit has failed
+    /// the value — seconds inside one function call that neither the progress handler nor an interrupt can stop.
+    static let unboundedFunctions: Set<String> = ["printf", "format"]
+    static let maxResultBytes = 1_048_576
+    static let cacheKiB = 2048
+
+    static func applyResourceLimits(_ db: OpaquePointer) {
+        sqlite3_limit(db, SQLITE_LIMIT_LENGTH, maxValueBytes)
+        sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 100_000)
+        sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, 50)
+        sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 100)
+        // A LIKE/GLOB `[...]` set is rescanned at every position of the subject: pattern length × 1 MB per call.
+        sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 100)
+    }
+
+    /// Interrupts the connection once its deadline passes, unless it has been finished (closed) before: the lock keeps
+    /// `sqlite3_interrupt` from ever touching a closed connection.
+    final class Watchdog: @unchecked Sendable {
+        private let lock = NSLock()
+        private let db: OpaquePointer
+        private var finished = false
+        init(_ db: OpaquePointer) { self.db = db }
+
+        func interrupt() {
+            lock.lock(); defer { lock.unlock() }
+            if !finished { sqlite3_interrupt(db) }
+        }
+
+        func finish() {
+            lock.lock(); defer { lock.unlock() }
+            finished = true
+        }
     }
 
     final class Deadline: @unchecked Sendable {
@@ -122,6 +176,8 @@ struct ScopedQueryRunner: Sendable {
     final class Policy: @unchecked Sendable {
         /// Random per connection: the private views' names.
         let prefix: String
+        /// A resource-hungry function the query used (for a clear error).
+        var refusedFunction: String?
         init(prefix: String) { self.prefix = prefix }
 
         /// SQLITE_READ: `first` = table, `database` = schema (nil for CTEs and subqueries), `accessor` = innermost view;
@@ -139,6 +195,10 @@ struct ScopedQueryRunner: Sendable {
                 return SQLITE_DENY
             case SQLITE_FUNCTION:
                 let name = second?.lowercased() ?? ""
+                if ScopedQueryRunner.unboundedFunctions.contains(name) {
+                    refusedFunction = name
+                    return SQLITE_DENY
+                }
                 return ["load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"].contains(name) ? SQLITE_DENY : SQLITE_OK
             default:
                 return SQLITE_DENY

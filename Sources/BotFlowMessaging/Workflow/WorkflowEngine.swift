@@ -15,6 +15,19 @@ struct WorkflowSegment: Sendable {
     var globalWrites: JSONObject
     var integrationCalls: [IntegrationCall]
     var version: Int
+    /// Where a resumed segment (an answer or a timer) found the execution waiting; nil for a start.
+    var resumedFrom: ResumePoint?
+
+    struct ResumePoint: Sendable {
+        var nodeId: String?
+        var waitUntil: String?
+    }
+
+    /// False when a resumed segment no longer applies: its execution was cancelled or moved on while it ran.
+    func stillApplies(_ db: Database) throws -> Bool {
+        guard let from = resumedFrom else { return true }
+        return try ExecutionRepository.isWaiting(db, id: execution.id, nodeId: from.nodeId, waitUntil: from.waitUntil)
+    }
 
     /// A waiting execution gets a `workflow_resume` job at `wait_until` (serial with the conversation's replies). The
     /// dedupe key carries `wait_until` too: a node waited at again (a loop, a cycle) needs a new job while the previous
@@ -28,12 +41,20 @@ struct WorkflowSegment: Sendable {
                        organizationId: organizationId, runAt: until)
     }
 
-    /// Everything but the messages: execution row, resume job, global variables, integration logs.
-    func commitState(_ db: Database, organizationId: String, now: String) throws {
-        try ExecutionRepository.save(db, execution, now: now)
+    /// Everything but the messages: execution row, resume job, global variables, integration logs. A resumed segment
+    /// whose execution is no longer waiting where it was loaded writes nothing (returns false).
+    @discardableResult
+    func commitState(_ db: Database, organizationId: String, now: String) throws -> Bool {
+        if let from = resumedFrom {
+            guard try ExecutionRepository.saveResumed(db, execution, loadedNodeId: from.nodeId, loadedWaitUntil: from.waitUntil, now: now)
+            else { return false }
+        } else {
+            try ExecutionRepository.save(db, execution, now: now)
+        }
         if let job = resumeJob(organizationId: organizationId) { try JobQueue.enqueue(db, job, now: now) }
         for (name, value) in globalWrites { try WorkflowGlobalsRepository.upsert(db, botId: execution.botId, name: name, value: value, now: now) }
         for call in integrationCalls { try WorkflowIntegrationLog.insert(db, call, now: now) }
+        return true
     }
 }
 
@@ -91,8 +112,11 @@ struct WorkflowEngine: Sendable {
         }
         var record = execution
         Self.apply(executor.state, to: &record, nowMilliseconds: nowMilliseconds)
+        var resumedFrom: WorkflowSegment.ResumePoint?
+        if case .start = entry {} else { resumedFrom = .init(nodeId: execution.currentNodeId, waitUntil: execution.waitUntil) }
         return WorkflowSegment(execution: record, emitted: executor.emitted, conversationVariables: executor.scope.conversation,
-                               globalWrites: executor.globalWrites, integrationCalls: executor.integrationCalls, version: workflow.version)
+                               globalWrites: executor.globalWrites, integrationCalls: executor.integrationCalls, version: workflow.version,
+                               resumedFrom: resumedFrom)
     }
 
     static func state(of e: ExecutionRecord) -> ExecutionState {

@@ -59,7 +59,10 @@ public struct WorkflowResumeJobHandler: JobHandler {
                 current.waitUntil == loaded.execution.waitUntil,
                 var conversation = try ConversationRepository.find(db, id: loaded.context.conversation.id), conversation.status == "active",
                 let account = try WhatsAppAccountRepository.find(db, id: conversation.whatsappAccountId)
-            else { return nil }
+            else {
+                try Self.cancelIfConversationClosed(db, executionId: executionId, now: now)
+                return nil
+            }
             var ids: [String] = []
             for text in segment.emitted {
                 let metadata: JSON = ["reply_source": "workflow", "workflow_version": .int(segment.version), "knowledge_searched": false,
@@ -81,5 +84,14 @@ public struct WorkflowResumeJobHandler: JobHandler {
             return .messagesStored(organizationId: conversation.organizationId, conversationId: conversation.id, messageIds: ids)
         }
         if let event { afterCommit(event) }
+    }
+
+    /// An execution still open in a conversation that is no longer `active` is cancelled (behaviour §8.5), rather
+    /// than left waiting for ever.
+    static func cancelIfConversationClosed(_ db: Database, executionId: String, now: String) throws {
+        guard let execution = try ExecutionRepository.find(db, id: executionId), execution.status == "waiting" || execution.status == "running",
+            let conversation = try ConversationRepository.find(db, id: execution.conversationId), conversation.status != "active"
+        else { return }
+        try ExecutionRepository.cancelOpen(db, conversationId: conversation.id, now: now)
     }
 }

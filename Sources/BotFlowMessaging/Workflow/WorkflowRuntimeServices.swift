@@ -16,9 +16,17 @@ struct WorkflowRuntimeServices: WorkflowServices {
     let botId: String
     let organizationId: String
 
+    var integrationEndpoints: IntegrationEndpoints {
+        IntegrationEndpoints(paystack: settings.workflowPaystackBaseURL, shopify: settings.workflowShopifyBaseURL)
+    }
+
     func http(method: String, url: String, headers: [(String, String)], body: [UInt8]?) async throws -> HTTPResult {
+        try await http(method: method, url: url, headers: headers, body: body, secretHeaders: [])
+    }
+
+    func http(method: String, url: String, headers: [(String, String)], body: [UInt8]?, secretHeaders: Set<String>) async throws -> HTTPResult {
         do {
-            let reply = try await client.send(method: method, url: url, headers: headers, body: body)
+            let reply = try await client.send(method: method, url: url, headers: headers, body: body, secretHeaders: secretHeaders)
             return HTTPResult(status: reply.status, body: reply.body)
         } catch let failure as GuardedHTTPClient.Failure {
             throw NodeFailure(failure.message)
@@ -34,7 +42,8 @@ struct WorkflowRuntimeServices: WorkflowServices {
         do { hits = try await knowledge.search(botId: botId, query: query, limit: limit, threshold: threshold) } catch {
             throw NodeFailure("Knowledge search failed")
         }
-        return hits.map { ["content": .string($0.content), "similarity": .double($0.similarity)] }
+        // behaviour §7.5 step 6: `{id, content, metadata, similarity}`.
+        return hits.map { ["id": .string($0.id), "content": .string($0.content), "metadata": $0.metadata, "similarity": .double($0.similarity)] }
     }
 
     func chat(model: String, systemPrompt: String, userMessage: String, temperature: Double) async throws -> (text: String, tokens: Int) {

@@ -66,6 +66,28 @@ public enum ExecutionRepository {
             ])
     }
 
+    /// Saves a resumed segment only while the execution is still waiting where it was loaded (`current_node_id`,
+    /// `wait_until`): a cancellation, handoff or another resume meanwhile wins. False when nothing was written.
+    public static func saveResumed(_ db: Database, _ e: ExecutionRecord, loadedNodeId: String?, loadedWaitUntil: String?, now: String) throws -> Bool {
+        try db.cachedStatement(sql: """
+            UPDATE workflow_executions SET status = ?, current_node_id = ?, wait_kind = ?, wait_variable = ?, wait_until = ?, variables = ?,
+                node_outputs = ?, steps = ?, log = ?, error_message = ?, updated_at = ?, finished_at = ?
+            WHERE id = ? AND status = 'waiting' AND current_node_id IS ? AND wait_until IS ?
+            """).execute(arguments: [
+                e.status, e.currentNodeId, e.waitKind, e.waitVariable, e.waitUntil, JSON.object(e.variables).columnText,
+                JSON.object(e.nodeOutputs).columnText, e.steps, JSON.array(Array(e.log.suffix(200))).columnText, e.errorMessage, now,
+                e.finishedAt, e.id, loadedNodeId, loadedWaitUntil,
+            ])
+        return db.changesCount > 0
+    }
+
+    /// True while the execution is still waiting at `nodeId` with that `wait_until`.
+    public static func isWaiting(_ db: Database, id: String, nodeId: String?, waitUntil: String?) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT 1 FROM workflow_executions WHERE id = ? AND status = 'waiting' AND current_node_id IS ? AND wait_until IS ?
+            """, arguments: [id, nodeId, waitUntil]) ?? false
+    }
+
     /// Handoff or a status change away from `active` cancels a waiting execution (behaviour §8.5).
     public static func cancelOpen(_ db: Database, conversationId: String, now: String) throws {
         try db.cachedStatement(sql: """

@@ -4,6 +4,8 @@ import Foundation
 /// `shopify_lookup` and `paystack_payment` (behaviour §8.3 #9–10): calls with the bot's integration credentials,
 /// each logged as an `api_call` (request/response summaries without any secret).
 enum IntegrationNodes {
+    /// The largest `amount` accepted (10^12 cents); larger values are a node error.
+    static let maxAmount = 1_000_000_000_000.0
     static let shopifyFields = ["title", "price", "inventory", "description", "images", "variants"]
 
     static func shopify(_ config: JSON, access: IntegrationAccess, services: any WorkflowServices) async throws -> RemoteNodes.Result {
@@ -18,16 +20,15 @@ enum IntegrationNodes {
         guard let store = access.credentials["store_url"]?.stringValue?.trimmingWhitespace(), !store.isEmpty,
             let token = (access.credentials["api_key"] ?? access.credentials["access_token"])?.stringValue, !token.isEmpty
         else { throw NodeFailure("Shopify integration is missing store_url or api_key") }
-        var base = store
-        while base.hasSuffix("/") { base.removeLast() }
-        if !base.lowercased().hasPrefix("http://") && !base.lowercased().hasPrefix("https://") { base = "https://" + base }
+        let base = try services.integrationEndpoints.shopify ?? storeBase(store)
         let url = "\(base)/admin/api/2024-01/products/\(productId).json"
         let request: JSON = ["method": "GET", "url": .string(url), "product_id": .string(productId)]
 
         let started = monotonicSeconds()
         let reply: HTTPResult
         do {
-            reply = try await services.http(method: "GET", url: url, headers: [("X-Shopify-Access-Token", token), ("Accept", "application/json")], body: nil)
+            reply = try await services.http(method: "GET", url: url, headers: [("X-Shopify-Access-Token", token), ("Accept", "application/json")],
+                                            body: nil, secretHeaders: ["X-Shopify-Access-Token"])
         } catch {
             let message = "Shopify request failed: \((error as? NodeFailure)?.message ?? "\(error)")"
             return failure(access, message, request: request, started: started)
@@ -36,7 +37,11 @@ enum IntegrationNodes {
             return failure(access, "Shopify returned status \(reply.status)", request: request, started: started, status: reply.status)
         }
         let variants = product["variants"]?.arrayValue ?? []
-        let inventory = variants.reduce(Int64(0)) { $0 + ($1["inventory_quantity"].integerValue ?? 0) }
+        // Saturating: the quantities come from a remote answer and may be absurd.
+        let inventory = variants.reduce(Int64(0)) { total, variant in
+            let (sum, overflow) = total.addingReportingOverflow(variant["inventory_quantity"].integerValue ?? 0)
+            return overflow ? (total < 0 ? Int64.min : Int64.max) : sum
+        }
         let inStock = variants.contains { ($0["inventory_quantity"].integerValue ?? 0) > 0 }
         var out: JSONObject = ["id": product["id"] ?? .string(productId)]
         for field in wanted {
@@ -56,32 +61,35 @@ enum IntegrationNodes {
     }
 
     static func paystack(_ config: JSON, access: IntegrationAccess, services: any WorkflowServices) async throws -> RemoteNodes.Result {
-        guard let amount = LocalNodes.numeric(config["amount"]), amount.rounded() == amount, amount >= 100 else {
+        guard let number = LocalNodes.numeric(config["amount"]), number.isFinite, number.rounded() == number, number >= 100 else {
             throw NodeFailure("Amount must be a whole number of at least 100 (cents)")
+        }
+        // Range-checked before converting: a huge rendered number is a node error, never a trap.
+        guard number <= maxAmount, let amount = Int64(exactly: number) else {
+            throw NodeFailure("Amount must be at most \(Int64(maxAmount)) (cents)")
         }
         let email = try LocalNodes.text(config, "email", label: "Email").trimmingWhitespace()
         guard email.contains("@"), !email.contains(where: \.isWhitespace) else { throw NodeFailure("Email has an invalid format") }
         guard let secret = access.credentials["secret_key"]?.stringValue, !secret.isEmpty else {
             throw NodeFailure("Paystack integration is missing secret_key")
         }
-        var body: JSONObject = ["amount": .int(Int64(amount)), "email": .string(email)]
+        var body: JSONObject = ["amount": .int(amount), "email": .string(email)]
         let reference = WorkflowPlaceholders.format(config["reference"])
         if !reference.isEmpty { body["reference"] = .string(reference) }
         let callback = WorkflowPlaceholders.format(config["callback_url"])
         if !callback.isEmpty { body["callback_url"] = .string(callback) }
-        // `configuration.base_url` points a bot at a Paystack-compatible endpoint (staging proxies, tests); the
-        // outbound guard still applies to it.
-        var base = access.configuration["base_url"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.paystack.co"
+        // Always Paystack's own API (behaviour §8.3 #10): nothing an organization member edits may redirect the secret key.
+        var base = services.integrationEndpoints.paystack
         while base.hasSuffix("/") { base.removeLast() }
         let url = "\(base)/transaction/initialize"
-        let request: JSON = ["method": "POST", "url": .string(url), "amount": .int(Int64(amount)), "reference": .string(reference.isEmpty ? nil : reference)]
+        let request: JSON = ["method": "POST", "url": .string(url), "amount": .int(amount), "reference": .string(reference.isEmpty ? nil : reference)]
 
         let started = monotonicSeconds()
         let reply: HTTPResult
         do {
             reply = try await services.http(method: "POST", url: url,
                                             headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")],
-                                            body: Array(JSONWriter.string(.object(body)).utf8))
+                                            body: Array(JSONWriter.string(.object(body)).utf8), secretHeaders: ["Authorization"])
         } catch {
             let message = "Paystack request failed: \((error as? NodeFailure)?.message ?? "\(error)")"
             return failure(access, message, request: request, started: started)
@@ -96,6 +104,23 @@ enum IntegrationNodes {
                                    responseData: ["status": .int(reply.status), "reference": .string(ref)], errorDetails: .null,
                                    durationMs: elapsedMs(started))
         return RemoteNodes.Result(outputs: ["payment_link": .string(link), "reference": .string(ref)], call: call)
+    }
+
+    /// `https://<host>[:port]` of a Shopify `store_url` (`shop.example.com`, `https://shop.example.com/`): the access
+    /// token only ever travels over https, to the store's host alone (no path, query or user info).
+    static func storeBase(_ store: String) throws -> String {
+        var host = Substring(store)
+        let lowered = store.lowercased()
+        if lowered.hasPrefix("https://") {
+            host = host.dropFirst("https://".count)
+        } else if lowered.contains("://") {
+            throw NodeFailure("Shopify store_url must use https")
+        }
+        while host.hasSuffix("/") { host = host.dropLast() }
+        guard !host.isEmpty, host.count <= 255,
+            host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":") })
+        else { throw NodeFailure("Shopify store_url is not a valid host name") }
+        return "https://\(host)"
     }
 
     static func elapsedMs(_ started: Double) -> Int { Int(((monotonicSeconds() - started) * 1000).rounded()) }

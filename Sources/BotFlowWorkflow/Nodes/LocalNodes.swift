@@ -28,6 +28,13 @@ enum LocalNodes {
         return n
     }
 
+    /// A character count or position from user data: 0...Int32.max (fractions cut), else nil — never a trap on a
+    /// huge, infinite or negative number.
+    static func count(_ value: JSON) -> Int? {
+        guard let n = numeric(value), n.isFinite, n >= 0, n <= Double(Int32.max) else { return nil }
+        return Int(exactly: n.rounded(.towardZero))
+    }
+
     static func condition(_ config: JSON) throws -> Bool {
         let left = config["left_value"]
         let right = config["right_value"]
@@ -92,13 +99,13 @@ enum LocalNodes {
         case "lowercase": return input.lowercased()
         case "trim": return input.trimmingWhitespace()
         case "substring":
-            guard let start = numeric(params["start"]).map(Int.init), start >= 0 else { throw NodeFailure("params.start must be a number ≥ 0") }
+            guard let start = count(params["start"]) else { throw NodeFailure("params.start must be a number between 0 and \(Int32.max)") }
             let characters = Array(input)
             guard start < characters.count else { return "" }
             var end = characters.count
             if !params["length"].isNull {
-                guard let length = numeric(params["length"]).map(Int.init), length >= 0 else { throw NodeFailure("params.length must be a number ≥ 0") }
-                end = min(end, start + length)
+                guard let length = count(params["length"]) else { throw NodeFailure("params.length must be a number between 0 and \(Int32.max)") }
+                end = min(end, start + min(length, characters.count))
             }
             return String(characters[start..<end])
         case let other: throw NodeFailure("Operation must be one of: concat, replace, uppercase, lowercase, trim, substring (got \(other))")
