@@ -1,7 +1,5 @@
 import AsyncHTTPClient
 import BotFlowCore
-import Foundation
-import NIOCore
 
 /// A chat completion that asks for a JSON object (`response_format: {"type":"json_object"}`), as the bot builder's
 /// LLM operations do (behaviour §8.7). Returns the message content as sent; the caller decides whether it is usable.
@@ -11,20 +9,8 @@ public protocol LLMJSONCompleting: Sendable {
 
 extension OpenAIChatClient: LLMJSONCompleting {
     public func completeJSON(model: String, messages: [(role: String, content: String)], temperature: Double) async throws -> String {
-        var request = HTTPClientRequest(url: baseURL + "/v1/chat/completions")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if !apiKey.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        let body: JSON = [
-            "model": .string(model), "temperature": .double(temperature), "max_tokens": .int(maxTokens),
-            "response_format": ["type": "json_object"],
-            "messages": .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
-        ]
-        request.body = .bytes(ByteBuffer(bytes: JSONWriter.bytes(body)))
-        let response = try await http.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 4 << 20)
-        guard (200..<300).contains(response.status.code) else { throw LLMError(description: "LLM HTTP \(response.status.code)") }
-        let json = try JSONParser.parse(bytes.readableBytesView)
+        let json = try await chatCompletion(model: model, messages: messages, temperature: temperature,
+                                            extra: ["response_format": ["type": "json_object"]])
         guard let text = json["choices"][0]["message"]["content"].stringValue else { throw LLMError(description: "LLM answer without content") }
         return text
     }
