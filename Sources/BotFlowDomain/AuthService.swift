@@ -98,10 +98,14 @@ public struct AuthService: Sendable {
     }
 
     /// Resolves a bearer token into an identity: nil when the token is invalid or its user no longer exists.
-    /// One indexed query (I-21) per request.
+    /// A token seen before is answered from `IdentityCache` (one SHA-256, one lookup); otherwise it is verified and
+    /// its user and membership read with one indexed query (I-21).
     public func identity(forToken token: String) async throws -> Identity? {
+        let key = TokenFingerprint(token)
+        if let cached = ctx.identities.identity(for: key) { return cached }
         guard let claims = await ctx.tokens.verify(token) else { return nil }
-        return try await ctx.database.read { db in
+        let version = ctx.identities.currentVersion
+        let identity = try await ctx.database.read { db -> Identity? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT u.email, u.is_admin, m.role FROM users u
                 LEFT JOIN organization_members m ON m.user_id = u.id AND m.organization_id = ?
@@ -111,6 +115,8 @@ public struct AuthService: Sendable {
             return Identity(userId: claims.userId, email: row["email"], isAdmin: row.bool("is_admin"),
                             claimedOrganizationId: claims.organizationId, role: row["role"])
         }
+        if let identity { ctx.identities.store(identity, for: key, expiresAtSeconds: claims.exp, version: version) }
+        return identity
     }
 
     /// Organization slug of api.md A1: trimmed, lower-cased, every whitespace run replaced by `-`.

@@ -10,11 +10,14 @@ public struct DomainContext: Sendable {
     public let passwords: PasswordHasher
     public let tokens: TokenService
     public let credentials: CredentialCipher
+    /// Verified tokens → identities, shared by every `AuthService` of this context.
+    public let identities: IdentityCache
 
     public init(database: AppDatabase, clock: any AppClock, settings: Settings, passwords: PasswordHasher,
                 tokens: TokenService, credentials: CredentialCipher) {
         self.database = database; self.clock = clock; self.settings = settings
         self.passwords = passwords; self.tokens = tokens; self.credentials = credentials
+        identities = IdentityCache(version: database.identityTables, clock: clock)
     }
 }
 

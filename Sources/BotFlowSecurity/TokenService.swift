@@ -1,4 +1,5 @@
 import BotFlowCore
+import Crypto
 import Foundation
 import JWTKit
 
@@ -70,4 +71,19 @@ public enum Base64URL {
         while s.utf8.count % 4 != 0 { s += "=" }
         return Data(base64Encoded: s).map(Array.init)
     }
+}
+
+/// SHA-256 of a bearer token, the key under which its verified identity may be cached: a lookup compares digests,
+/// never the token's bytes, so a guessed token learns nothing from how fast it misses.
+public struct TokenFingerprint: Hashable, Sendable {
+    let words: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(_ token: String) {
+        let digest = Array(SHA256.hash(data: Array(token.utf8)))
+        func word(_ i: Int) -> UInt64 { digest[i * 8..<i * 8 + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        words = (word(0), word(1), word(2), word(3))
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.words == b.words }
+    public func hash(into hasher: inout Hasher) { hasher.combine(words.0); hasher.combine(words.1) }
 }

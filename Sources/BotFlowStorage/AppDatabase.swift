@@ -17,6 +17,8 @@ public final class AppDatabase: Sendable {
     public let path: String
     /// Every statement of every connection is timed into this (behaviour §11.4).
     public let queryStats: QueryStats
+    /// Moves on with every commit that changes who a user is or where they belong (the identity cache's stamp).
+    public let identityTables = TableVersion(tables: ["users", "organization_members", "organizations"])
     /// The group-commit tail (the job runner's claims); carried over to the new queue when a restore reopens.
     private let tail = LockedValue<TransactionTail?>(nil)
 
@@ -29,6 +31,7 @@ public final class AppDatabase: Sendable {
         let queryStats = QueryStats(slowThresholdMs: slowQueryMilliseconds, logger: logger)
         self.queryStats = queryStats
         let pool = try Self.openPool(path: path, queryStats: queryStats)
+        pool.add(transactionObserver: identityTables, extent: .databaseLifetime)
         connection = LockedValue(Connection(pool: pool, groupCommit: GroupCommit(pool: pool)))
         try migrate(logger: logger)
     }
@@ -55,6 +58,8 @@ public final class AppDatabase: Sendable {
     /// Opens the file at `path` again after `close()` (a restore swapped it) and runs pending migrations.
     public func reopen(logger: Logger) throws {
         let pool = try Self.openPool(path: path, queryStats: queryStats)
+        pool.add(transactionObserver: identityTables, extent: .databaseLifetime)
+        identityTables.bump()
         let groupCommit = GroupCommit(pool: pool)
         groupCommit.setTail(tail.withLock { $0 })
         connection.withLock { $0 = Connection(pool: pool, groupCommit: groupCommit) }

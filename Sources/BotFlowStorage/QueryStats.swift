@@ -24,6 +24,9 @@ public final class QueryStats: Sendable {
         /// statement and GRDB caches those, so the pointer is a stable key; a private copy of the text guards against
         /// a finalized statement's memory being reused for another one.
         var byText: [UnsafeRawPointer: (copy: UnsafeMutablePointer<CChar>, slot: Int)] = [:]
+        /// Statement text → shape slot, for statements prepared afresh each time (GRDB's `BEGIN`/`COMMIT` of every
+        /// read and write, uncached statements): their text pointer changes, their text does not.
+        var byRawText: [String: Int] = [:]
         var statements = 0
         var slow = 0
     }
@@ -56,7 +59,10 @@ public final class QueryStats: Sendable {
         let key = UnsafeRawPointer(text)
         let outcome = state.withLock { s -> (slot: Int, slow: Bool)? in
             if let known = s.byText[key], strcmp(known.copy, text) == 0 { return Self.add(seconds, to: known.slot, in: &s, threshold: slowThresholdMs) }
-            guard let slot = Self.slot(for: Self.shape(String(cString: text)), in: &s) else { s.statements += 1; return nil }
+            let raw = String(cString: text)
+            let known = s.byRawText[raw]
+            guard let slot = known ?? Self.slot(for: Self.shape(raw), in: &s) else { s.statements += 1; return nil }
+            if known == nil, s.byRawText.count < Self.maximumShapes { s.byRawText[raw] = slot }
             if let stale = s.byText[key] { free(stale.copy) }
             if s.byText[key] != nil || s.byText.count < Self.maximumShapes, let copy = strdup(text) { s.byText[key] = (copy, slot) }
             return Self.add(seconds, to: slot, in: &s, threshold: slowThresholdMs)

@@ -30,8 +30,13 @@ struct AuthMiddleware: RouterMiddleware {
     /// Exactly two space-separated parts, the first `Bearer` in any case.
     static func bearerToken(_ header: String?) -> Credential {
         guard let header else { return .missing }
-        let parts = header.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else { return .malformed }
-        return .token(String(parts[1]))
+        // On the UTF-8 bytes: this runs for every authenticated request.
+        let bytes = header.utf8
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")) else { return .malformed }
+        let scheme = bytes[..<space], token = bytes[bytes.index(after: space)...]
+        guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }), !token.isEmpty,
+              !token.contains(UInt8(ascii: " "))
+        else { return .malformed }
+        return .token(String(Substring(token)))
     }
 }
