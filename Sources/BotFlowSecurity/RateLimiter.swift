@@ -30,10 +30,20 @@ public final class RateLimiter: Sendable {
     /// The bucket of a path: `/api/auth/…` → auth, `/webhooks/…` → webhook, anything else → global.
     public static func bucket(forPath raw: String) -> Bucket {
         // The router ignores empty segments (`//api//auth/login` reaches login), so the bucket must too.
-        let path = raw.contains("//") ? "/" + raw.split(separator: "/").joined(separator: "/") : raw
+        let path = hasDoubleSlash(raw) ? "/" + raw.split(separator: "/").joined(separator: "/") : raw
         if path.hasPrefix("/api/auth/") { return .auth }
         if path.hasPrefix("/webhooks/") { return .webhook }
         return .global
+    }
+
+    /// `raw.contains("//")` without Foundation's substring search (this runs for every request).
+    static func hasDoubleSlash(_ raw: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in raw.utf8 {
+            if byte == UInt8(ascii: "/") && previous == byte { return true }
+            previous = byte
+        }
+        return false
     }
 
     /// Counts one request; nil when the bucket is disabled (limit 0): no limiting and no headers.

@@ -38,11 +38,14 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
             for field in extra { response.headers[field.name] = field.value }
             failure = String(describing: inner)
         }
-        for field in securityHeaders { response.headers[field.name] = field.value }
+        // Appended, not set one by one (each set scans the fields): no handler sets these names itself.
+        response.headers.append(contentsOf: securityHeaders)
         response.headers[.xRequestId] = context.requestId
         let seconds = monotonicSeconds() - started
         metrics.recordRequest(status: Int(response.status.code), seconds: seconds)
         if response.status.code >= 500 { recordError(response, failure: failure, request: request, context: context) }
+        // The access log line is built only when it will be written (LOG_LEVEL info or debug).
+        guard logger.logLevel <= .info else { return response }
         var line: Logger.Metadata = [
             "request_id": "\(context.requestId)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
             "status": "\(response.status.code)", "duration_ms": "\(Int(seconds * 1000))", "ip": "\(context.remoteAddress?.ipAddress ?? "-")",
