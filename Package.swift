@@ -53,6 +53,7 @@ let package = Package(
         // The in-process response cache: tiered byte-bounded LRU, key table, invalidation sets, statistics.
         .target(name: "BotFlowCache", dependencies: [
             "BotFlowCore",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The operational window: HTTP metrics (swift-metrics + swift-prometheus), the in-memory error log, process

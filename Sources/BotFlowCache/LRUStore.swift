@@ -53,7 +53,7 @@ struct LRUStore {
 
     /// Inserts or replaces; evicts least-recently-used entries until it fits. Returns the tiers of evicted entries.
     mutating func set(_ key: String, _ value: CachedValue, nowMs: Int64) -> [CacheTier] {
-        let size = key.utf8.count + value.bytes.count
+        let size = key.utf8.count + value.body.readableBytes
         guard size <= maxBytes / 8 else { return [] }
         if let i = index[key] { remove(at: i) }
         var evicted: [CacheTier] = []

@@ -1,13 +1,20 @@
 import BotFlowCore
+import NIOCore
 import Synchronization
 
-/// A cached response body (or pipeline row) with its tier and the scope allowed to read it.
+/// A cached response body (or pipeline row) with its tier and the scope allowed to read it. Held as a `ByteBuffer`
+/// so a HIT hands the stored storage to the response without copying it (copy-on-write; nothing writes to it).
 public struct CachedValue: Sendable {
-    public let bytes: [UInt8]
+    public let body: ByteBuffer
     public let tier: CacheTier
     /// The organization the value belongs to, for keys that do not carry it (e.g. `bot:detail:{botId}`): a caller
     /// of another organization never gets it, even before its own authorisation fails.
     public let owner: String?
+
+    public init(body: ByteBuffer, tier: CacheTier, owner: String?) { self.body = body; self.tier = tier; self.owner = owner }
+    public init(bytes: [UInt8], tier: CacheTier, owner: String?) { self.init(body: ByteBuffer(bytes: bytes), tier: tier, owner: owner) }
+
+    public var bytes: [UInt8] { Array(body.readableBytesView) }
 }
 
 /// What to delete after a write (behaviour §3.4): one key, or every key under a `…:` prefix.
@@ -38,12 +45,12 @@ public final class ResponseCache: Sendable {
     final class Flight: Sendable {
         let key: String
         let stale = Atomic<Bool>(false)
-        private let waiters = LockedValue<(result: Result<[UInt8], any Error>?, continuations: [CheckedContinuation<[UInt8], any Error>])>((nil, []))
+        private let waiters = LockedValue<(result: Result<ByteBuffer, any Error>?, continuations: [CheckedContinuation<ByteBuffer, any Error>])>((nil, []))
         init(key: String) { self.key = key }
 
-        func wait() async throws -> [UInt8] {
+        func wait() async throws -> ByteBuffer {
             try await withCheckedThrowingContinuation { continuation in
-                let done = waiters.withLock { w -> Result<[UInt8], any Error>? in
+                let done = waiters.withLock { w -> Result<ByteBuffer, any Error>? in
                     if let result = w.result { return result }
                     w.continuations.append(continuation)
                     return nil
@@ -52,7 +59,7 @@ public final class ResponseCache: Sendable {
             }
         }
 
-        func finish(_ result: Result<[UInt8], any Error>) {
+        func finish(_ result: Result<ByteBuffer, any Error>) {
             let waiting = waiters.withLock { w in
                 w.result = result
                 defer { w.continuations = [] }
@@ -74,17 +81,24 @@ public final class ResponseCache: Sendable {
     /// that were already waiting but not stored, and later callers compute afresh.
     public func fetch(_ key: String, tier: CacheTier, owner: String? = nil,
                       compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> (bytes: [UInt8], hit: Bool) {
+        let (body, hit) = try await fetchBody(key, tier: tier, owner: owner, compute: compute)
+        return (Array(body.readableBytesView), hit)
+    }
+
+    /// `fetch` without copying the stored bytes out (the HTTP layer sends the buffer as it is).
+    public func fetchBody(_ key: String, tier: CacheTier, owner: String? = nil,
+                          compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> (body: ByteBuffer, hit: Bool) {
         guard enabled else {
             state.withLock { $0.counters[tier, default: .init()].misses += 1 }
-            return (try await compute(), false)
+            return (ByteBuffer(bytes: try await compute()), false)
         }
         let flightKey = owner.map { "\(key)\u{0}\($0)" } ?? key
         let nowMs = clock.nowMilliseconds()
-        enum Lookup { case hit([UInt8]), join(Flight), lead(Flight) }
+        enum Lookup { case hit(ByteBuffer), join(Flight), lead(Flight) }
         let lookup: Lookup = state.withLock { s in
             if let value = s.store.get(key, nowMs: nowMs), value.owner == owner {
                 s.counters[tier, default: .init()].hits += 1
-                return .hit(value.bytes)
+                return .hit(value.body)
             }
             s.counters[tier, default: .init()].misses += 1
             if let flight = s.flights[flightKey] { return .join(flight) }
@@ -93,15 +107,15 @@ public final class ResponseCache: Sendable {
             return .lead(flight)
         }
         switch lookup {
-        case .hit(let bytes): return (bytes, true)
+        case .hit(let body): return (body, true)
         case .join(let flight): return (try await flight.wait(), false)
         case .lead(let flight):
-            let result: Result<[UInt8], any Error>
-            do { result = .success(try await compute()) } catch { result = .failure(error) }
+            let result: Result<ByteBuffer, any Error>
+            do { result = .success(ByteBuffer(bytes: try await compute())) } catch { result = .failure(error) }
             state.withLock { s in
                 if s.flights[flightKey] === flight { s.flights.removeValue(forKey: flightKey) }
-                if case .success(let bytes) = result, !flight.stale.load(ordering: .sequentiallyConsistent) {
-                    let evicted = s.store.set(key, CachedValue(bytes: bytes, tier: tier, owner: owner), nowMs: clock.nowMilliseconds())
+                if case .success(let body) = result, !flight.stale.load(ordering: .sequentiallyConsistent) {
+                    let evicted = s.store.set(key, CachedValue(body: body, tier: tier, owner: owner), nowMs: clock.nowMilliseconds())
                     for t in evicted { s.counters[t, default: .init()].evictions += 1 }
                 }
             }

@@ -14,8 +14,9 @@ struct CachedResponses: Sendable {
     let cache: ResponseCache
 
     func respond(_ key: String, tier: CacheTier, owner: String? = nil, _ compute: @escaping @Sendable () async throws -> JSON) async throws -> Response {
-        let (bytes, hit) = try await cache.fetch(key, tier: tier, owner: owner) { JSONWriter.bytes(try await compute()) }
-        return Response.bytes(bytes, headers: [.xCache: hit ? "HIT" : "MISS"])
+        let (body, hit) = try await cache.fetchBody(key, tier: tier, owner: owner) { JSONWriter.bytes(try await compute()) }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .xCache: hit ? "HIT" : "MISS"],
+                        body: .init(byteBuffer: body))
     }
 
     /// A cached endpoint's response that must not come from the cache (e.g. an admin reading unpublished templates).
