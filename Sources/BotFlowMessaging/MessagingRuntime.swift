@@ -33,7 +33,7 @@ public final class MessagingRuntime: Sendable {
         let workflows = WorkflowEngine(database: database, settings: settings, knowledge: knowledge, llm: llm, credentials: credentials)
         let handlers: [JobType: any JobHandler] = [
             .reply: ReplyJobHandler(database: database, settings: settings, knowledge: knowledge, llm: llm, workflows: workflows, logger: logger,
-                                    afterCommit: notify),
+                                    inlineSandbox: channelAdapters["sandbox"] is SandboxChannel, afterCommit: notify),
             .workflow_resume: WorkflowResumeJobHandler(settings: settings, workflows: workflows, afterCommit: notify),
             .deliver: DeliverJobHandler(credentials: credentials, settings: settings, adapters: { channelAdapters[$0] }, afterCommit: notify),
         ]

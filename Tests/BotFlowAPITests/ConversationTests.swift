@@ -741,6 +741,65 @@ import Testing
 
     // MARK: W3 agent send
 
+    /// The sandbox has no I/O and accepts every send (behaviour §6.7): a bot reply is delivered by the transaction
+    /// that stores it, leaving exactly what a deliver job run would — message `sent` with a `sandbox_` id, outbox
+    /// `sent` after one attempt, one `succeeded` deliver job per message — and the conversation's metrics count it.
+    /// On the real clock, `sent_at` and the job's `finished_at` equal the message's `created_at` only when the
+    /// delivery was committed with the reply (a deliver job finishes in a later transaction).
+    @Test func botRepliesThroughTheSandboxAreDeliveredInTheReplyTransaction() async throws {
+        let app = try await TestAppliance.make { settings in
+            settings.rateLimitAuth = 0
+            settings.rateLimitGlobal = 0
+            settings.rateLimitWebhook = 0
+        }
+        try await app.test { client in
+            let owner = try await client.signup()
+            let account = try await client.connectSandbox(owner)
+            _ = try await client.legacyBot(owner, account: account)
+            var received: [(conversationId: String, messageId: String)] = []
+            for customer in 1...5 { received.append(try await client.receive(owner, from: "+2783111000\(customer)", text: "I want to book")) }
+            let inbound = received
+            try await app.waitForJobsToSettle()
+
+            let replies = try await app.database.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT m.in_reply_to, m.status, m.provider_message_id, m.created_at, m.updated_at, o.state, o.attempts,
+                           o.provider_message_id AS outbox_pid, o.sent_at, j.state AS job_state, j.attempts AS job_attempts,
+                           j.finished_at, j.created_at AS job_created
+                    FROM messages m JOIN outbox o ON o.message_id = m.id JOIN jobs j ON j.dedupe_key = 'deliver:' || o.id
+                    WHERE m.sent_by = 'bot' ORDER BY m.rowid
+                    """).map(RowSnapshot.init)
+            }
+            #expect(replies.count == 10, "welcome + the workflow's question for each customer")
+            #expect(Set(replies.map { $0["in_reply_to"] as String }) == Set(inbound.map(\.messageId)))
+            for r in replies {
+                let providerId: String = try #require(r["provider_message_id"])
+                #expect(providerId.hasPrefix("sandbox_") && Identifiers.isUUID(String(providerId.dropFirst("sandbox_".count))))
+                #expect(r["status"] as String == "sent")
+                #expect(r["outbox_pid"] as String? == providerId)
+                #expect(r["state"] as String == "sent")
+                #expect(r["attempts"] as Int == 1)
+                #expect(r["sent_at"] as String? == r["created_at"] as String)
+                #expect(r["updated_at"] as String == r["created_at"] as String)
+                #expect(r["job_state"] as String == "succeeded")
+                #expect(r["job_attempts"] as Int == 1)
+                #expect(r["finished_at"] as String? == r["created_at"] as String)
+                #expect(r["job_created"] as String == r["created_at"] as String)
+            }
+            let deliverJobs = try await app.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE type = 'deliver'") }
+            #expect(deliverJobs == 10)
+            let messages = try await client.allMessages(owner, inbound[0].conversationId)
+            #expect(messages.map { $0["status"] } == ["delivered", "sent", "sent"])
+            #expect(messages.dropFirst().allSatisfy { $0["bird_message_id"] == $0["provider_message_id"] })
+            let metrics = try await app.database.read { db in
+                try Row.fetchOne(db, sql: "SELECT successful_responses, bot_messages FROM conversation_metrics WHERE conversation_id = ?",
+                                 arguments: [inbound[0].conversationId]).map(RowSnapshot.init)
+            }
+            #expect(metrics?["successful_responses"] as Int? == 2)
+            #expect(metrics?["bot_messages"] as Int? == 2)
+        }
+    }
+
     @Test func agentSendOpensOrReusesTheConversationAndAcceptsContentAliases() async throws {
         let f = try await Fixture.make()
         try await f.app.test { client in

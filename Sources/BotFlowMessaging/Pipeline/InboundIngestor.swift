@@ -32,10 +32,12 @@ public struct InboundIngestor: Sendable {
         self.database = database; self.clock = clock; self.logger = logger; self.afterCommit = afterCommit
     }
 
-    /// Stores the message durably; returns after its transaction committed.
-    public func ingest(_ message: InboundMessage) async throws -> Outcome {
+    /// Stores the message durably; returns after its transaction committed. `sandboxOf`: the account must be a
+    /// sandbox account of this organization (WH5), checked in the same transaction instead of a read before it —
+    /// another organization's account is unknown (`unknownAccount`), another provider's throws 400.
+    public func ingest(_ message: InboundMessage, sandboxOf organizationId: String? = nil) async throws -> Outcome {
         let now = clock.now()
-        let outcome = try await database.write { db in try InboundWriter.store(db, message, now: now) }
+        let outcome = try await database.write { db in try InboundWriter.store(db, message, sandboxOf: organizationId, now: now) }
         if case .stored(let s) = outcome, !s.duplicate { afterCommit(s) }
         return outcome
     }
@@ -43,10 +45,13 @@ public struct InboundIngestor: Sendable {
 
 /// The per-message steps of behaviour §6.3 inside the batch transaction.
 enum InboundWriter {
-    static func store(_ db: Database, _ m: InboundMessage, now: String) throws -> InboundIngestor.Outcome {
-        guard let account = try resolveAccount(db, m.accountKey), account.status != "suspended", account.status != "disconnected" else {
-            return .unknownAccount
+    static func store(_ db: Database, _ m: InboundMessage, sandboxOf organizationId: String? = nil, now: String) throws -> InboundIngestor.Outcome {
+        guard let account = try resolveAccount(db, m.accountKey) else { return .unknownAccount }
+        if let organizationId {
+            guard account.organizationId == organizationId else { return .unknownAccount }
+            guard account.provider == "sandbox" else { throw APIError.plain(400, "Not a sandbox account") }
         }
+        guard account.status != "suspended", account.status != "disconnected" else { return .unknownAccount }
         // 1. Redelivery: acknowledge as if new, create nothing.
         if let existing = try MessageRepository.find(db, accountId: account.id, direction: "inbound", providerMessageId: m.providerMessageId) {
             return .stored(.init(organizationId: existing.organizationId, accountId: account.id, conversationId: existing.conversationId,
@@ -54,28 +59,29 @@ enum InboundWriter {
         }
         // 2. Route (§6.2).
         var firstInConversation = false
-        var conversation: ConversationRecord
-        if let open = try ConversationRepository.findOpen(db, accountId: account.id, customerPhone: m.customerPhone) {
-            conversation = open
+        // What the rest of the steps need of the conversation (a new one is not read back after its insert).
+        let conversation: (id: String, organizationId: String, botId: String?)
+        if var open = try ConversationRepository.findOpen(db, accountId: account.id, customerPhone: m.customerPhone) {
             var changed = false
-            if conversation.botId == nil, let bot = try ConversationRepository.defaultBotId(db, accountId: account.id) {
-                conversation.botId = bot
+            if open.botId == nil, let bot = try ConversationRepository.defaultBotId(db, accountId: account.id) {
+                open.botId = bot
                 changed = true
             }
-            if conversation.customerName == "Unknown", let name = m.customerName, !name.isEmpty {
-                conversation.customerName = name
+            if open.customerName == "Unknown", let name = m.customerName, !name.isEmpty {
+                open.customerName = name
                 changed = true
             }
-            conversation.lastMessageAt = now
-            conversation.updatedAt = now
-            if changed { try ConversationRepository.save(db, conversation) } else { try ConversationRepository.touchLastMessage(db, id: conversation.id, at: now) }
+            open.lastMessageAt = now
+            open.updatedAt = now
+            if changed { try ConversationRepository.save(db, open) } else { try ConversationRepository.touchLastMessage(db, id: open.id, at: now) }
+            conversation = (open.id, open.organizationId, open.botId)
         } else {
-            let id = Identifiers.uuid()
+            let id = Identifiers.insertOrderedUUID()
             let botId = try ConversationRepository.defaultBotId(db, accountId: account.id)
             let name = (m.customerName?.isEmpty == false) ? m.customerName! : "Unknown"
             try ConversationRepository.insert(db, id: id, organizationId: account.organizationId, botId: botId, accountId: account.id,
                                               customerPhone: m.customerPhone, customerName: name, lastMessageAt: now, now: now)
-            conversation = try ConversationRepository.find(db, id: id)!
+            conversation = (id, account.organizationId, botId)
             firstInConversation = true
         }
         // 3. Insert the message.

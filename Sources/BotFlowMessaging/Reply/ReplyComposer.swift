@@ -18,21 +18,23 @@ struct ReplyComposer: Sendable {
     static let defaultFallback = "Sorry, I could not process that."
 
     /// Loads what the message's reply needs; nil when the gate stops (conversation not active, no bot, bot inactive).
-    static func load(_ db: Database, messageId: String) throws -> ReplyInput? {
+    /// `shared` holds the per-bot and per-account rows already read in this read transaction (a batch of replies
+    /// for one bot reads and parses its bot, workflow, globals and account once; same snapshot, same values).
+    static func load(_ db: Database, messageId: String, shared: inout ReplyLoadShared) throws -> ReplyInput? {
         guard let inbound = try MessageRepository.find(db, id: messageId),
             let conversation = try ConversationRepository.find(db, id: inbound.conversationId),
             conversation.status == "active", let botId = conversation.botId,
-            let bot = try BotRepository.find(db, id: botId, organizationId: conversation.organizationId), bot.isActive,
-            let account = try WhatsAppAccountRepository.find(db, id: conversation.whatsappAccountId)
+            let perBot = try shared.bot(db, id: botId, organizationId: conversation.organizationId), perBot.bot.isActive,
+            let account = try shared.account(db, id: conversation.whatsappAccountId)
         else { return nil }
         let open = try ExecutionRepository.findOpen(db, conversationId: conversation.id)
         return ReplyInput(
-            inbound: inbound, conversation: conversation, bot: bot, account: account,
+            inbound: inbound, conversation: conversation, bot: perBot.bot, account: account,
             context: try ConversationRepository.context(db, conversationId: conversation.id) ?? [:],
             openExecution: open,
             openExecutionWorkflow: try open.flatMap { try WorkflowVersionRepository.find(db, id: $0.workflowId) },
-            activeWorkflow: try ExecutionRepository.activeWorkflow(db, botId: bot.id),
-            globals: try WorkflowGlobalsRepository.all(db, botId: bot.id))
+            activeWorkflow: perBot.activeWorkflow,
+            globals: perBot.globals)
     }
 
     func compose(_ input: ReplyInput, nowMilliseconds: Int64) async -> ReplyPlan {

@@ -5,7 +5,9 @@ import GRDB
 
 /// The Finish step of behaviour §6.5: everything a reply changes, in the reply job's transaction.
 enum ReplyFinisher {
-    static func commit(_ db: Database, input: ReplyInput, plan: ReplyPlan, processingMs: Int, costPer1K: Double, now: String) throws -> [String] {
+    /// `inlineSandbox`: sandbox replies are delivered in this transaction (see `OutboundWriter.insert`).
+    static func commit(_ db: Database, input: ReplyInput, plan: ReplyPlan, processingMs: Int, costPer1K: Double, inlineSandbox: Bool = false,
+                       now: String) throws -> [String] {
         // The conversation may have been handed to an agent while the reply was composed: then the bot stays silent.
         guard var conversation = try ConversationRepository.find(db, id: input.conversation.id), conversation.status == "active" else {
             return []
@@ -43,7 +45,7 @@ enum ReplyFinisher {
             ids.append(try OutboundWriter.insert(
                 db, conversation: conversation, account: input.account, text: OutgoingText.clean(emitted.text), sentBy: "bot",
                 inReplyTo: input.inbound.id, responseTimeMs: index == 0 ? Int(max(0, nowMs - inboundMs)) : nil,
-                metadata: .object(metadata), now: now))
+                metadata: .object(metadata), deliverSandboxInline: inlineSandbox, now: now))
         }
         if var segment = plan.workflow {
             if needsHandoff, segment.execution.status == "waiting" || segment.execution.status == "running" {

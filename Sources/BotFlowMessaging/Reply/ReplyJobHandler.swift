@@ -9,11 +9,14 @@ public struct ReplyJobHandler: BatchJobHandler {
     let composer: ReplyComposer
     let settings: Settings
     let afterCommit: @Sendable (PipelineEvent) -> Void
+    /// Sandbox replies are delivered in the Finish transaction (true when the sandbox channel is the built-in one).
+    let inlineSandbox: Bool
 
     init(database: AppDatabase, settings: Settings, knowledge: any KnowledgeSearching, llm: (any LLMCompleting)?,
-         workflows: WorkflowEngine, logger: Logger, afterCommit: @escaping @Sendable (PipelineEvent) -> Void) {
+         workflows: WorkflowEngine, logger: Logger, inlineSandbox: Bool = false, afterCommit: @escaping @Sendable (PipelineEvent) -> Void) {
         composer = ReplyComposer(database: database, settings: settings, knowledge: knowledge, llm: llm, workflows: workflows, logger: logger)
         self.settings = settings
+        self.inlineSandbox = inlineSandbox
         self.afterCommit = afterCommit
     }
 
@@ -24,7 +27,10 @@ public struct ReplyJobHandler: BatchJobHandler {
         let ids = jobs.map { $0.payload["message_id"].stringValue }
         let inputs: [ReplyInput?]
         do {
-            inputs = try await env.database.read { db in try ids.map { id in try id.flatMap { try ReplyComposer.load(db, messageId: $0) } } }
+            inputs = try await env.database.read { db in
+                var shared = ReplyLoadShared()
+                return try ids.map { id in try id.flatMap { try ReplyComposer.load(db, messageId: $0, shared: &shared) } }
+            }
         } catch {
             return jobs.map { _ in .failure(error) }
         }
@@ -39,14 +45,15 @@ public struct ReplyJobHandler: BatchJobHandler {
             return plans
         }
         let processingMs = Int((monotonicSeconds() - started) * 1000)
-        let cost = settings.costPer1KTokensUSD
+        let cost = settings.costPer1KTokensUSD, inlineSandbox = self.inlineSandbox
         let results: [Result<[String], any Error>]
         do {
             results = try await env.finishEach(jobs) { db, now, index -> [String] in
                 guard ids[index] != nil else { throw JobFailure("reply job without message_id", retryable: false) }
                 // The gate stopped (nothing to send), or the reply is committed with the job.
                 guard let input = inputs[index], let plan = plans[index] else { return [] }
-                return try ReplyFinisher.commit(db, input: input, plan: plan, processingMs: processingMs, costPer1K: cost, now: now)
+                return try ReplyFinisher.commit(db, input: input, plan: plan, processingMs: processingMs, costPer1K: cost,
+                                              inlineSandbox: inlineSandbox, now: now)
             }
         } catch {
             return jobs.map { _ in .failure(error) }

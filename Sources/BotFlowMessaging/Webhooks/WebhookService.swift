@@ -136,25 +136,30 @@ public struct WebhookService: Sendable {
 
     public struct SandboxResult: Sendable { public let conversationId: String; public let messageId: String; public let duplicate: Bool }
 
-    /// WH5: the account must be one of the caller's sandbox accounts.
+    /// WH5: the account must be one of the caller's sandbox accounts. The storing transaction resolves and checks it
+    /// (one read transaction fewer per webhook): unknown, another organization's, suspended or disconnected → 404,
+    /// not a sandbox account → 400.
     public func sandbox(body: JSON, organizationId: String) async throws -> SandboxResult {
         var message = try SandboxPayload.message(from: body)
-        let key = message.accountKey
-        let account = try await database.read { db -> WhatsAppAccountRecord? in
-            switch key {
-            case .accountId(let id): return try WhatsAppAccountRepository.find(db, id: id.lowercased(), organizationId: organizationId)
-            case .phoneNumber(let phone):
-                return try WhatsAppAccountRepository.find(db, phoneNumber: phone).flatMap { $0.organizationId == organizationId ? $0 : nil }
-            default: return nil
-            }
+        switch message.accountKey {
+        case .accountId(let id): message.accountKey = .accountId(id.lowercased())
+        case .phoneNumber: break
+        default: throw APIError.notFound("WhatsApp account not found")
         }
-        guard let account else { throw APIError.notFound("WhatsApp account not found") }
-        guard account.provider == "sandbox" else { throw APIError.plain(400, "Not a sandbox account") }
-        message.accountKey = .accountId(account.id)
-        switch await store(message) {
-        case .success(.stored(let s)): return SandboxResult(conversationId: s.conversationId, messageId: s.messageId, duplicate: s.duplicate)
-        case .success(.unknownAccount): throw APIError.notFound("WhatsApp account not found")
-        case .failure: throw APIError.plain(500, "Webhook processing failed")
+        let outcome: InboundIngestor.Outcome
+        do {
+            outcome = try await ingestor.ingest(message, sandboxOf: organizationId)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            logger.error("webhook storage failed", metadata: ["provider": "\(message.provider)", "error": "\(error)"])
+            throw APIError.plain(500, "Webhook processing failed")
+        }
+        switch outcome {
+        case .stored(let s):
+            routed(s.organizationId)
+            return SandboxResult(conversationId: s.conversationId, messageId: s.messageId, duplicate: s.duplicate)
+        case .unknownAccount: throw APIError.notFound("WhatsApp account not found")
         }
     }
 

@@ -15,7 +15,7 @@ public enum MessageRepository {
     }
 
     public struct NewMessage: Sendable {
-        public var id = Identifiers.uuid()
+        public var id = Identifiers.insertOrderedUUID()
         public var conversationId: String
         public var organizationId: String
         public var whatsappAccountId: String
@@ -101,12 +101,17 @@ public enum MessageRepository {
 
     // MARK: outbox
 
+    /// A `queued` row for the deliver job, or (`sentProviderMessageId` set) a row already `sent` after one attempt
+    /// (a sandbox delivery done in the inserting transaction).
     public static func insertOutbox(_ db: Database, id: String, messageId: String, accountId: String, channel: String,
-                                    recipient: String, now: String) throws {
+                                    recipient: String, sentProviderMessageId: String? = nil, now: String) throws {
+        let sent = sentProviderMessageId != nil
         try db.cachedStatement(sql: """
-            INSERT INTO outbox (id, message_id, whatsapp_account_id, channel, recipient, state, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
-            """).execute(arguments: [id, messageId, accountId, channel, recipient, now, now])
+            INSERT INTO outbox (id, message_id, whatsapp_account_id, channel, recipient, state, attempts, provider_message_id, sent_at,
+                                created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [id, messageId, accountId, channel, recipient, sent ? "sent" : "queued", sent ? 1 : 0,
+                                     sentProviderMessageId, sent ? now : nil, now, now])
     }
 
     public static func outbox(_ db: Database, id: String) throws -> OutboxRecord? {
