@@ -12,7 +12,7 @@ extension JobQueue {
                               finished_at, created_at, updated_at)
             VALUES (?, ?, ?, 'succeeded', ?, ?, ?, 1, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                Identifiers.insertOrderedUUID(), spec.type.rawValue, spec.payload.columnText, spec.dedupeKey, spec.serialKey, spec.organizationId,
+                Identifiers.uuid(), spec.type.rawValue, spec.payload.columnText, spec.dedupeKey, spec.serialKey, spec.organizationId,
                 spec.maxAttempts, now, now, now, now,
             ])
     }

@@ -15,7 +15,7 @@ public enum JobQueue {
             VALUES (?, ?, ?, 'queued', ?, ?, ?, 0, ?, ?, ?, ?)
             ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued','running','retrying') DO NOTHING
             """).execute(arguments: [
-                Identifiers.insertOrderedUUID(), spec.type.rawValue, spec.payload.columnText, spec.dedupeKey, spec.serialKey, spec.organizationId,
+                Identifiers.uuid(), spec.type.rawValue, spec.payload.columnText, spec.dedupeKey, spec.serialKey, spec.organizationId,
                 spec.maxAttempts, spec.runAt ?? now, now, now,
             ])
         return db.changesCount > 0

@@ -158,7 +158,7 @@ public struct ConversationService: Sendable {
             if let open = try ConversationRepository.findOpen(db, accountId: account.id, customerPhone: to) {
                 c = open
             } else {
-                let newId = Identifiers.insertOrderedUUID()
+                let newId = Identifiers.uuid()
                 try ConversationRepository.insert(db, id: newId, organizationId: orgId,
                                                   botId: try ConversationRepository.defaultBotId(db, accountId: account.id),
                                                   accountId: account.id, customerPhone: to, customerName: "Unknown", now: now)

@@ -76,7 +76,7 @@ enum InboundWriter {
             if changed { try ConversationRepository.save(db, open) } else { try ConversationRepository.touchLastMessage(db, id: open.id, at: now) }
             conversation = (open.id, open.organizationId, open.botId)
         } else {
-            let id = Identifiers.insertOrderedUUID()
+            let id = Identifiers.uuid()
             let botId = try ConversationRepository.defaultBotId(db, accountId: account.id)
             let name = (m.customerName?.isEmpty == false) ? m.customerName! : "Unknown"
             try ConversationRepository.insert(db, id: id, organizationId: account.organizationId, botId: botId, accountId: account.id,

@@ -64,7 +64,7 @@ public enum ConversationMetrics {
                 tokens_used = excluded.tokens_used, estimated_cost_usd = excluded.estimated_cost_usd,
                 resolution_status = excluded.resolution_status, updated_at = excluded.updated_at
             """).execute(arguments: [
-                Identifiers.insertOrderedUUID(), conversationId, botId, conversation.organizationId, startedAt, endedAt, duration,
+                Identifiers.uuid(), conversationId, botId, conversation.organizationId, startedAt, endedAt, duration,
                 facts["total"] as Int, facts["user_messages"] as Int, facts["bot_messages"] as Int, avg,
                 Percentile.nearestRank(times, 0.50), Percentile.nearestRank(times, 0.95), Percentile.nearestRank(times, 0.99),
                 facts["successful"] as Int, facts["failed"] as Int, facts["fallback"] as Int, handoff,

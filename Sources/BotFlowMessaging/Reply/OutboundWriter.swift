@@ -12,7 +12,7 @@ enum OutboundWriter {
                        metadata: JSON = [:], deliverSandboxInline: Bool = false, now: String) throws -> String {
         // A sandbox send has no I/O and is accepted at once (behaviour §6.7): done here, the message, its outbox row
         // and its deliver job are born in the state the deliver job would leave them in, in the same transaction.
-        let sandboxId = deliverSandboxInline && account.provider == "sandbox" ? "sandbox_\(Identifiers.insertOrderedUUID())" : nil
+        let sandboxId = deliverSandboxInline && account.provider == "sandbox" ? "sandbox_\(Identifiers.uuid())" : nil
         var row = MessageRepository.NewMessage(conversationId: conversation.id, organizationId: conversation.organizationId,
                                                whatsappAccountId: account.id, direction: "outbound", status: sandboxId == nil ? "queued" : "sent",
                                                content: text, createdAt: now)
@@ -23,7 +23,7 @@ enum OutboundWriter {
         row.responseTimeMs = responseTimeMs
         row.metadata = metadata
         try MessageRepository.insert(db, row)
-        let outboxId = Identifiers.insertOrderedUUID()
+        let outboxId = Identifiers.uuid()
         try MessageRepository.insertOutbox(db, id: outboxId, messageId: row.id, accountId: account.id, channel: account.provider,
                                            recipient: conversation.customerPhone, sentProviderMessageId: sandboxId, now: now)
         let deliver = JobSpec(type: .deliver, payload: ["outbox_id": .string(outboxId)], serialKey: "deliver:\(conversation.id)",

@@ -82,6 +82,6 @@ public enum ConversationRepository {
         try db.cachedStatement(sql: """
             INSERT INTO conversation_context (id, conversation_id, context_data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (conversation_id) DO UPDATE SET context_data = excluded.context_data, updated_at = excluded.updated_at
-            """).execute(arguments: [Identifiers.insertOrderedUUID(), conversationId, data.columnText, now, now])
+            """).execute(arguments: [Identifiers.uuid(), conversationId, data.columnText, now, now])
     }
 }

@@ -15,7 +15,7 @@ public enum MessageRepository {
     }
 
     public struct NewMessage: Sendable {
-        public var id = Identifiers.insertOrderedUUID()
+        public var id = Identifiers.uuid()
         public var conversationId: String
         public var organizationId: String
         public var whatsappAccountId: String
