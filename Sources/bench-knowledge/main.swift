@@ -207,7 +207,9 @@ print(String(format: "exact: p50 %.2f ms, p95 %.2f ms (%d queries, limit 5, 100,
 // recall@5 = overlap of the IVF top 5 with the exact top 5 (ids), the headline figure. The score form
 // (ann-benchmarks' definition) counts an IVF result whose similarity is at least the exact 5th's (within 1e-6), so a
 // different chunk with the same score as the exact 5th is not a miss; both are printed.
-let sweep = Array(Set([settings.ivfProbes] + (option("--probes-max", 60) >= 20 ? Array(stride(from: 20, through: option("--probes-max", 60), by: 10)) : []))).sorted()
+// `--probes 40,45,50` sweeps exactly those values (to find the smallest IVF_PROBES with recall@5 ≥ 0.95).
+let probesList = arguments.firstIndex(of: "--probes").flatMap { i in i + 1 < arguments.count ? arguments[i + 1].split(separator: ",").compactMap { Int($0) } : nil }
+let sweep = probesList ?? Array(Set([settings.ivfProbes] + (option("--probes-max", 60) >= 20 ? Array(stride(from: 20, through: option("--probes-max", 60), by: 10)) : []))).sorted()
 for probes in sweep {
     var ivfTimes: [Double] = []
     var recallSum = 0.0
