@@ -1,6 +1,6 @@
 import BotFlowCore
 import BotFlowJobs
-import BotFlowKnowledge
+@_spi(Benchmark) import BotFlowKnowledge
 import BotFlowStorage
 import Foundation
 import GRDB
@@ -223,6 +223,30 @@ for probes in sweep {
     }
     print(String(format: "ivf (lists %d, probes %d): p50 %.2f ms, p95 %.2f ms, recall@5 vs exact %.3f (score recall %.3f)", settings.ivfLists, probes,
                  percentile(ivfTimes, 0.5), percentile(ivfTimes, 0.95), recallSum / Double(queries.count), scoreRecallSum / Double(queries.count)))
+}
+// The scan alone (query already embedded, no chunk fetch), bounded top-k scan vs scoring every chunk first, query
+// by query in turn so that both see the same load; and whether both return the same chunks and similarities.
+var vectors: [[Float]] = []
+for q in queries { vectors.append(try await searcher.queryVector(q)) }
+let scanConfigs: [(exact: Bool, probes: Int?)] = [(true, nil)] + sweep.map { (false, $0) }
+for (exact, probes) in scanConfigs {
+    var bounded: [Double] = [], full: [Double] = []
+    var same = 0
+    for v in vectors {
+        var t = monotonicSeconds()
+        let a = try await searcher.rankedChunks(botId: botForSearch, vector: v, limit: 5, threshold: -1, exact: exact, probes: probes, scoreEveryChunk: false)
+        bounded.append((monotonicSeconds() - t) * 1000)
+        t = monotonicSeconds()
+        let b = try await searcher.rankedChunks(botId: botForSearch, vector: v, limit: 5, threshold: -1, exact: exact, probes: probes, scoreEveryChunk: true)
+        full.append((monotonicSeconds() - t) * 1000)
+        let sameChunks: Bool = a.map { $0.chunkNo } == b.map { $0.chunkNo }
+        let sameScores: Bool = a.map { $0.similarity } == b.map { $0.similarity }
+        if sameChunks && sameScores { same += 1 }
+    }
+    let label: String = exact ? "exact" : "probes \(probes ?? 0)"
+    let times: String = String(format: "bounded scan p50 %.2f / p95 %.2f ms; score every chunk p50 %.2f / p95 %.2f ms",
+                               percentile(bounded, 0.5), percentile(bounded, 0.95), percentile(full, 0.5), percentile(full, 0.95))
+    print("scan only, \(label): \(times); identical results \(same)/\(vectors.count)")
 }
 let rssKB = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?.split(separator: "\n")
     .first { $0.hasPrefix("VmRSS:") }.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "?" } ?? "?"

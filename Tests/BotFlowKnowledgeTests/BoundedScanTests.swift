@@ -88,12 +88,13 @@ import Testing
                         for limit in [1, 5, 12] {
                             let expected = Array(all.filter { Double($0.1) > threshold }.prefix(limit))
                             let got = KnowledgeSearcher.rank(m, query: q, limit: limit, threshold: threshold, exact: exact, probes: probes)
-                            let unbounded = KnowledgeSearcher.rankAll(m, query: q, limit: limit, threshold: threshold, exact: exact, probes: probes)
                             #expect(got.map(\.chunkNo) == expected.map(\.0), "query \(qi) exact \(exact) probes \(String(describing: probes)) threshold \(threshold) limit \(limit)")
                             #expect(got.map(\.score) == expected.map(\.1))
-                            #expect(unbounded.map(\.chunkNo) == expected.map(\.0))
                         }
                     }
+                    // The path that scores every chunk (hybrid, large limits) agrees too.
+                    let unbounded = KnowledgeSearcher.rankAll(m, query: q, limit: 12, threshold: -1, exact: exact, probes: probes)
+                    #expect(unbounded.map(\.chunkNo) == all.filter { $0.1 > -1 }.prefix(12).map(\.0))
                 }
             }
         }
@@ -104,7 +105,15 @@ import Testing
         var rng = SplitMix64(seed: seed)
         var out: [[Float]] = []
         for _ in 0..<4 { out.append(VectorCodec.normalised((0..<m.dim).map { _ in Float(Double(rng.next() % 2001) / 1000 - 1) })) }
-        for r in [13, 16, m.vectorCount / 2, m.vectorCount - 4] { out.append(Array(m.rows[(r * m.dim)..<((r + 1) * m.dim)])) }
+        func row(_ r: Int) -> [Float] { Array(m.rows[(r * m.dim)..<((r + 1) * m.dim)]) }
+        for r in [16, m.vectorCount / 2, m.vectorCount - 4] { out.append(row(r)) }
+        // Rows stored twice (for two chunks): the query ties them exactly.
+        var seen: [[Float]: Int] = [:]
+        var duplicates = 0
+        for r in 0..<m.vectorCount where duplicates < 2 {
+            if seen[row(r)] != nil { out.append(row(r)); duplicates += 1 } else { seen[row(r)] = r }
+        }
+        precondition(duplicates == 2)
         var nudged = Array(m.rows[(7 * m.dim)..<(8 * m.dim)])
         nudged[0] += 0.05
         out.append(VectorCodec.normalised(nudged))
