@@ -232,13 +232,18 @@ let scanConfigs: [(exact: Bool, probes: Int?)] = [(true, nil)] + sweep.map { (fa
 for (exact, probes) in scanConfigs {
     var bounded: [Double] = [], full: [Double] = []
     var same = 0
+    var boundedCPU = 0.0, fullCPU = 0.0
     for v in vectors {
         var t = monotonicSeconds()
+        var c = cpuSeconds()
         let a = try await searcher.rankedChunks(botId: botForSearch, vector: v, limit: 5, threshold: -1, exact: exact, probes: probes, scoreEveryChunk: false)
         bounded.append((monotonicSeconds() - t) * 1000)
+        boundedCPU += cpuSeconds() - c
         t = monotonicSeconds()
+        c = cpuSeconds()
         let b = try await searcher.rankedChunks(botId: botForSearch, vector: v, limit: 5, threshold: -1, exact: exact, probes: probes, scoreEveryChunk: true)
         full.append((monotonicSeconds() - t) * 1000)
+        fullCPU += cpuSeconds() - c
         let sameChunks: Bool = a.map { $0.chunkNo } == b.map { $0.chunkNo }
         let sameScores: Bool = a.map { $0.similarity } == b.map { $0.similarity }
         if sameChunks && sameScores { same += 1 }
@@ -246,7 +251,8 @@ for (exact, probes) in scanConfigs {
     let label: String = exact ? "exact" : "probes \(probes ?? 0)"
     let times: String = String(format: "bounded scan p50 %.2f / p95 %.2f ms; score every chunk p50 %.2f / p95 %.2f ms",
                                percentile(bounded, 0.5), percentile(bounded, 0.95), percentile(full, 0.5), percentile(full, 0.95))
-    print("scan only, \(label): \(times); identical results \(same)/\(vectors.count)")
+    let cpu: String = String(format: "CPU per query %.2f vs %.2f ms", boundedCPU * 1000 / Double(vectors.count), fullCPU * 1000 / Double(vectors.count))
+    print("scan only, \(label): \(times); \(cpu); identical results \(same)/\(vectors.count)")
 }
 let rssKB = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?.split(separator: "\n")
     .first { $0.hasPrefix("VmRSS:") }.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "?" } ?? "?"
