@@ -8,16 +8,18 @@ import Testing
 @Suite struct BoundedScanTests {
     /// Random unit vectors in `lists` IVF lists (plus unassigned rows at the front), chunks of 1–3 rows spread over
     /// lists, exact duplicates (score ties between chunks), near-duplicates closer than bfloat16 can tell apart, and
-    /// chunks sharing `created_at` (ties broken by `chunk_index`, then `chunk_no`).
+    /// a tight cluster around a direction (`clusterCentre`), chunks sharing `created_at` (ties broken by `chunk_index`,
+    /// then `chunk_no`).
     static func matrix(rows count: Int, dim: Int, lists: Int, seed: UInt64) -> BotMatrix {
         var rng = SplitMix64(seed: seed)
-        func unit() -> [Float] {
-            let v = (0..<dim).map { _ in Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1) }
-            return VectorCodec.normalised(v)
-        }
+        func unit() -> [Float] { Self.unit(&rng, dim: dim) }
         var vectors: [[Float]] = []
+        let cluster = unit()
         for i in 0..<count {
             switch i % 10 {
+            case 8: // a tight cluster: scores against its centre differ by less than bfloat16's error, so the
+                // pre-pass alone would order them wrongly and only the bound keeps the right rows
+                vectors.append(VectorCodec.normalised(zip(cluster, unit()).map { $0 + 0.003 * $1 }))
             case 3 where i > 10: vectors.append(vectors[i - 7]) // exact duplicate of another row
             case 6 where i > 10: // a near-duplicate: differs below bfloat16's resolution
                 var v = vectors[i - 5]
@@ -48,6 +50,16 @@ import Testing
         }
         return BotMatrix(dim: dim, rows: order.flatMap { vectors[$0] }, rowChunk: order.map { chunkOf[$0] }, chunks: chunks,
                          centroids: lists > 0 ? flatCentroids : [], listStart: listStart, probes: min(3, lists))
+    }
+
+    static func unit(_ rng: inout SplitMix64, dim: Int) -> [Float] {
+        VectorCodec.normalised((0..<dim).map { _ in Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1) })
+    }
+
+    /// The centre of the tight cluster of `matrix(…, seed:)`: its first random draw.
+    static func clusterCentre(dim: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return unit(&rng, dim: dim)
     }
 
     /// The reference: every candidate row's float32 dot product, maximum per chunk, strictly above the threshold,
@@ -123,17 +135,17 @@ import Testing
     @Test func prepassScanEqualsTheReferenceScan() {
         let m = Self.matrix(rows: 4_500, dim: 64, lists: 8, seed: 11)
         #expect(m.prepass != nil, "large enough for the bfloat16 pre-pass")
-        Self.check(m, queries: Self.queries(m, seed: 5))
+        Self.check(m, queries: Self.queries(m, seed: 5) + [Self.clusterCentre(dim: 64, seed: 11)])
     }
 
     @Test func float32ScanEqualsTheReferenceScan() {
         let small = Self.matrix(rows: 900, dim: 64, lists: 6, seed: 3)
         #expect(small.prepass == nil)
-        Self.check(small, queries: Self.queries(small, seed: 9))
+        Self.check(small, queries: Self.queries(small, seed: 9) + [Self.clusterCentre(dim: 64, seed: 3)])
         // No IVF, a dimension the pre-pass kernel does not take.
         let flat = Self.matrix(rows: 5_000, dim: 40, lists: 0, seed: 4)
         #expect(flat.prepass == nil && !flat.hasIVF)
-        Self.check(flat, queries: Self.queries(flat, seed: 2))
+        Self.check(flat, queries: Self.queries(flat, seed: 2) + [Self.clusterCentre(dim: 40, seed: 4)])
     }
 
     @Test func prepassBoundHoldsForEveryRow() {
