@@ -1,6 +1,6 @@
 import BotFlowCore
 import BotFlowJobs
-import BotFlowKnowledge
+@_spi(Benchmark) import BotFlowKnowledge
 import BotFlowStorage
 import Foundation
 import GRDB
@@ -207,7 +207,9 @@ print(String(format: "exact: p50 %.2f ms, p95 %.2f ms (%d queries, limit 5, 100,
 // recall@5 = overlap of the IVF top 5 with the exact top 5 (ids), the headline figure. The score form
 // (ann-benchmarks' definition) counts an IVF result whose similarity is at least the exact 5th's (within 1e-6), so a
 // different chunk with the same score as the exact 5th is not a miss; both are printed.
-let sweep = Array(Set([settings.ivfProbes] + (option("--probes-max", 60) >= 20 ? Array(stride(from: 20, through: option("--probes-max", 60), by: 10)) : []))).sorted()
+// `--probes 40,45,50` sweeps exactly those values (to find the smallest IVF_PROBES with recall@5 ≥ 0.95).
+let probesList = arguments.firstIndex(of: "--probes").flatMap { i in i + 1 < arguments.count ? arguments[i + 1].split(separator: ",").compactMap { Int($0) } : nil }
+let sweep = probesList ?? Array(Set([settings.ivfProbes] + (option("--probes-max", 60) >= 20 ? Array(stride(from: 20, through: option("--probes-max", 60), by: 10)) : []))).sorted()
 for probes in sweep {
     var ivfTimes: [Double] = []
     var recallSum = 0.0
@@ -221,6 +223,36 @@ for probes in sweep {
     }
     print(String(format: "ivf (lists %d, probes %d): p50 %.2f ms, p95 %.2f ms, recall@5 vs exact %.3f (score recall %.3f)", settings.ivfLists, probes,
                  percentile(ivfTimes, 0.5), percentile(ivfTimes, 0.95), recallSum / Double(queries.count), scoreRecallSum / Double(queries.count)))
+}
+// The scan alone (query already embedded, no chunk fetch), bounded top-k scan vs scoring every chunk first, query
+// by query in turn so that both see the same load; and whether both return the same chunks and similarities.
+var vectors: [[Float]] = []
+for q in queries { vectors.append(try await searcher.queryVector(q)) }
+let scanConfigs: [(exact: Bool, probes: Int?)] = [(true, nil)] + sweep.map { (false, $0) }
+for (exact, probes) in scanConfigs {
+    var bounded: [Double] = [], full: [Double] = []
+    var same = 0
+    var boundedCPU = 0.0, fullCPU = 0.0
+    for v in vectors {
+        var t = monotonicSeconds()
+        var c = cpuSeconds()
+        let a = try await searcher.rankedChunks(botId: botForSearch, vector: v, limit: 5, threshold: -1, exact: exact, probes: probes, scoreEveryChunk: false)
+        bounded.append((monotonicSeconds() - t) * 1000)
+        boundedCPU += cpuSeconds() - c
+        t = monotonicSeconds()
+        c = cpuSeconds()
+        let b = try await searcher.rankedChunks(botId: botForSearch, vector: v, limit: 5, threshold: -1, exact: exact, probes: probes, scoreEveryChunk: true)
+        full.append((monotonicSeconds() - t) * 1000)
+        fullCPU += cpuSeconds() - c
+        let sameChunks: Bool = a.map { $0.chunkNo } == b.map { $0.chunkNo }
+        let sameScores: Bool = a.map { $0.similarity } == b.map { $0.similarity }
+        if sameChunks && sameScores { same += 1 }
+    }
+    let label: String = exact ? "exact" : "probes \(probes ?? 0)"
+    let times: String = String(format: "bounded scan p50 %.2f / p95 %.2f ms; score every chunk p50 %.2f / p95 %.2f ms",
+                               percentile(bounded, 0.5), percentile(bounded, 0.95), percentile(full, 0.5), percentile(full, 0.95))
+    let cpu: String = String(format: "CPU per query %.2f vs %.2f ms", boundedCPU * 1000 / Double(vectors.count), fullCPU * 1000 / Double(vectors.count))
+    print("scan only, \(label): \(times); \(cpu); identical results \(same)/\(vectors.count)")
 }
 let rssKB = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?.split(separator: "\n")
     .first { $0.hasPrefix("VmRSS:") }.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "?" } ?? "?"

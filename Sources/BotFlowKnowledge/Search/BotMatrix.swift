@@ -21,6 +21,25 @@ public struct BotMatrix: Sendable {
     let centroids: [Float]
     let listStart: [Int]
     let probes: Int
+    /// Chunk → position in the §7.5 tie order (`created_at`, `chunk_index`, `chunk_no`), for the bounded scan.
+    let tieRank: [Int32]
+    /// The approximate pre-pass copy of `rows` (large matrices only).
+    let prepass: BFloat16Rows?
+
+    init(dim: Int, rows: [Float], rowChunk: [Int32], chunks: [ChunkInfo], centroids: [Float], listStart: [Int], probes: Int) {
+        self.dim = dim; self.rows = rows; self.rowChunk = rowChunk; self.chunks = chunks
+        self.centroids = centroids; self.listStart = listStart; self.probes = probes
+        let order = chunks.indices.sorted { a, b in
+            let ca = chunks[a], cb = chunks[b]
+            if ca.createdAt != cb.createdAt { return ca.createdAt < cb.createdAt }
+            if ca.chunkIndex != cb.chunkIndex { return ca.chunkIndex < cb.chunkIndex }
+            return ca.chunkNo < cb.chunkNo
+        }
+        var rank = [Int32](repeating: 0, count: chunks.count)
+        for (position, chunk) in order.enumerated() { rank[chunk] = Int32(position) }
+        tieRank = rank
+        prepass = BFloat16Rows.make(rows: rows, dim: dim)
+    }
 
     public var vectorCount: Int { rowChunk.count }
     public var chunkCount: Int { chunks.count }
@@ -78,21 +97,7 @@ public struct BotMatrix: Sendable {
         let dim = self.dim
         var best = [Float](repeating: -.infinity, count: chunks.count)
         guard dim > 0, query.count == dim else { return best }
-        var ranges: [Range<Int>] = []
-        if hasIVF && !exact {
-            let lists = centroids.count / dim
-            var scored: [(Float, Int)] = []
-            query.withUnsafeBufferPointer { q in
-                centroids.withUnsafeBufferPointer { c in
-                    for l in 0..<lists { scored.append((VectorMath.dot(q.baseAddress!, c.baseAddress! + l * dim, dim), l)) }
-                }
-            }
-            scored.sort { $0.0 > $1.0 }
-            ranges.append(0..<listStart[0])
-            for (_, l) in scored.prefix(max(1, probeOverride ?? probes)) { ranges.append(listStart[l]..<listStart[l + 1]) }
-        } else {
-            ranges = [0..<rowChunk.count]
-        }
+        let ranges = candidateRanges(query, exact: exact, probes: probeOverride)
         // Row scores in parallel blocks (the scan is memory-bound; two cores roughly halve it), then the
         // per-chunk maximum in one sequential pass.
         let total = ranges.reduce(0) { $0 + $1.count }
@@ -130,6 +135,23 @@ public struct BotMatrix: Sendable {
             }
         }
         return best
+    }
+
+    /// The candidate rows of a query: all rows (exact), or the unassigned rows and the `probes` nearest lists.
+    func candidateRanges(_ query: [Float], exact: Bool, probes probeOverride: Int?) -> [Range<Int>] {
+        guard hasIVF && !exact else { return [0..<rowChunk.count] }
+        let lists = centroids.count / dim
+        var scored: [(Float, Int)] = []
+        scored.reserveCapacity(lists)
+        query.withUnsafeBufferPointer { q in
+            centroids.withUnsafeBufferPointer { c in
+                for l in 0..<lists { scored.append((VectorMath.dot(q.baseAddress!, c.baseAddress! + l * dim, dim), l)) }
+            }
+        }
+        scored.sort { $0.0 > $1.0 }
+        var ranges = [0..<listStart[0]]
+        for (_, l) in scored.prefix(max(1, probeOverride ?? probes)) { ranges.append(listStart[l]..<listStart[l + 1]) }
+        return ranges
     }
 }
 

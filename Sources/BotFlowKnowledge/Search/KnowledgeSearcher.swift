@@ -70,6 +70,19 @@ public struct KnowledgeSearcher: Sendable {
 
     /// Chunks above the threshold in result order, at most `limit`.
     static func rank(_ matrix: BotMatrix, query: [Float], limit: Int, threshold: Double, exact: Bool, probes: Int? = nil) -> [Ranked] {
+        if limit <= boundedLimit {
+            return matrix.topChunks(query, limit: limit, threshold: threshold, exact: exact, probes: probes)
+                .map { Ranked(chunkNo: matrix.chunks[$0.chunk].chunkNo, score: $0.score) }
+        }
+        return rankAll(matrix, query: query, limit: limit, threshold: threshold, exact: exact, probes: probes)
+    }
+
+    /// Up to this limit `rank` keeps only the best chunks while scanning (`BotMatrix.topChunks`); hybrid search
+    /// (every chunk above the threshold) and larger limits score every chunk.
+    static let boundedLimit = 256
+
+    /// Every chunk's score first, then the threshold, order and limit.
+    static func rankAll(_ matrix: BotMatrix, query: [Float], limit: Int, threshold: Double, exact: Bool, probes: Int? = nil) -> [Ranked] {
         let scores = matrix.chunkScores(query, exact: exact, probes: probes)
         var kept: [Int] = []
         for (i, s) in scores.enumerated() where s.isFinite && Double(s) > threshold { kept.append(i) }
