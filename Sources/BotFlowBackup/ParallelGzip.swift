@@ -2,10 +2,9 @@ import CZlib
 import Foundation
 
 /// gzip level 6 on every core, still ONE standard gzip member (behaviour §13.1), the way pigz does it: the input is
-/// cut into blocks, each block is raw-deflated on its own worker with the 32 KiB before it as preset dictionary (so
-/// matches reach back across block boundaries exactly as a single stream's would), ended with a sync flush (an empty
-/// stored block that leaves the stream byte-aligned) — the last block with `Z_FINISH` — and the blocks are written in
-/// order behind one gzip header. The trailer's CRC-32 is the blocks' CRC-32s joined with `crc32_combine`.
+/// cut into blocks, each block is raw-deflated on its own worker into DEFLATE that the next block's can follow (see
+/// `BlockDeflater`: libdeflate when installed, else zlib with the previous 32 KiB as dictionary), and the blocks are
+/// written in order behind one gzip header. The trailer's CRC-32 is the blocks' CRC-32s joined with `crc32_combine`.
 /// `gunzip`, `openssl … | gunzip` and zlib's inflate read the result like any other gzip file.
 final class ParallelGzip {
     static let window = 32 * 1024
@@ -14,7 +13,8 @@ final class ParallelGzip {
     /// Blocks compressed per round; each round is read, deflated on all workers, then written out in order.
     let batch: Int
     private let level: Int32
-    private var streams: [UnsafeMutablePointer<z_stream>] = []
+    let engine: DeflateEngine
+    private let deflaters: [any BlockDeflater]
     /// `[window][block 0][block 1]…`: block i's dictionary is the 32 KiB just before it, in the same buffer.
     private let input: UnsafeMutableRawBufferPointer
     private let outputs: [UnsafeMutableRawBufferPointer]
@@ -24,25 +24,19 @@ final class ParallelGzip {
     private var history = 0
     private let team: WorkerTeam
 
-    init(level: Int32 = 6, blockSize: Int = 1 << 20, workers: Int = ParallelGzip.defaultWorkers) throws(BackupError) {
+    init(level: Int32 = 6, blockSize: Int = 1 << 20, workers: Int = ParallelGzip.defaultWorkers,
+         engine: DeflateEngine = .preferred) throws(BackupError) {
         precondition(blockSize >= 1)
         self.level = level
         self.blockSize = blockSize
-        batch = max(2, workers * 2)
+        self.engine = engine
+        // Several blocks per worker, so a round's slowest block leaves the other cores idle for a smaller share of it.
+        batch = max(2, workers * 4)
+        var deflaters: [any BlockDeflater] = []
+        for _ in 0..<batch { deflaters.append(try engine.makeDeflater(level: level, blockSize: blockSize)) }
+        self.deflaters = deflaters
         input = .allocate(byteCount: Self.window + batch * blockSize, alignment: 64)
-        var outputs: [UnsafeMutableRawBufferPointer] = []
-        for _ in 0..<batch {
-            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            // Window bits −15: raw deflate; this class writes the gzip header and trailer itself.
-            let rc = deflateInit2_(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-            guard rc == Z_OK else { stream.deallocate(); throw BackupError("gzip: deflateInit2 failed (\(rc))") }
-            streams.append(stream)
-            // Room for incompressible input plus the flush markers: zlib's own bound plus a margin.
-            let bound = Int(deflateBound(stream, uLong(blockSize))) + 64
-            outputs.append(.allocate(byteCount: bound, alignment: 64))
-        }
-        self.outputs = outputs
+        outputs = deflaters.map { .allocate(byteCount: $0.outputCapacity, alignment: 64) }
         team = WorkerTeam(threads: workers)  // last: nothing after it can throw and leave its threads waiting
     }
 
@@ -84,38 +78,26 @@ final class ParallelGzip {
 
     /// Deflates the round's blocks in parallel; returns the compressed length and the CRC-32 of each.
     private func deflateRound(lengths: [Int], last: Bool) throws(BackupError) -> [(length: Int, crc: uLong)] {
-        let results = UnsafeMutableBufferPointer<(length: Int, rc: Int32, crc: uLong)>.allocate(capacity: lengths.count)
-        defer { results.deallocate() }
-        let base = input.baseAddress!, history = history, blockSize = blockSize
-        let streams = streams, outputs = outputs, count = lengths.count
-        team.run(iterations: count) { i in
-            let stream = streams[i]
-            let blockStart = Self.window + i * blockSize
-            // The dictionary: up to 32 KiB of whatever came before this block (earlier blocks of this round, or the
-            // previous round's tail kept in the window area).
-            let dictionaryLength = min(Self.window, i * blockSize + history)
-            var rc = deflateReset(stream)
-            if rc == Z_OK && dictionaryLength > 0 {
-                rc = deflateSetDictionary(stream, base.advanced(by: blockStart - dictionaryLength).assumingMemoryBound(to: Bytef.self),
-                                          uInt(dictionaryLength))
+        var results = [Result<(length: Int, crc: uLong), BackupError>?](repeating: nil, count: lengths.count)
+        let base = UnsafeRawPointer(input.baseAddress!), history = history, blockSize = blockSize
+        let deflaters = deflaters, outputs = outputs, count = lengths.count
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = buffer  // each worker writes its own slot; `run` returns only when all have
+            team.run(iterations: count) { i in
+                let blockStart = Self.window + i * blockSize
+                // The dictionary: up to 32 KiB of whatever came before this block (earlier blocks of this round, or
+                // the previous round's tail kept in the window area).
+                let dictionaryLength = min(Self.window, i * blockSize + history)
+                let block = UnsafeRawBufferPointer(start: base + blockStart, count: lengths[i])
+                let dictionary = UnsafeRawBufferPointer(start: base + blockStart - dictionaryLength, count: dictionaryLength)
+                let check = crc32(0, block.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(block.count))
+                let final = last && i == count - 1
+                slots[i] = deflaters[i].deflate(block: block, dictionary: dictionary, final: final, into: outputs[i])
+                    .map { (length: $0, crc: check) }
             }
-            guard rc == Z_OK else { results[i] = (0, rc, 0); return }
-            let block = base.advanced(by: blockStart).assumingMemoryBound(to: Bytef.self)
-            let check = crc32(0, block, uInt(lengths[i]))
-            stream.pointee.next_in = block
-            stream.pointee.avail_in = uInt(lengths[i])
-            stream.pointee.next_out = outputs[i].baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_out = uInt(outputs[i].count)
-            let final = last && i == count - 1
-            rc = deflate(stream, final ? Z_FINISH : Z_SYNC_FLUSH)
-            let complete = final ? rc == Z_STREAM_END : (rc == Z_OK && stream.pointee.avail_out > 0 && stream.pointee.avail_in == 0)
-            results[i] = (outputs[i].count - Int(stream.pointee.avail_out), complete ? Z_OK : (rc == Z_OK ? Z_BUF_ERROR : rc), check)
         }
         var produced: [(length: Int, crc: uLong)] = []
-        for i in 0..<count {
-            guard results[i].rc == Z_OK else { throw BackupError("gzip: deflate failed (\(results[i].rc))") }
-            produced.append((results[i].length, results[i].crc))
-        }
+        for result in results { produced.append(try result!.get()) }
         return produced
     }
 
@@ -150,7 +132,6 @@ final class ParallelGzip {
 
     deinit {
         team.stop()
-        for stream in streams { deflateEnd(stream); stream.deallocate() }
         for output in outputs { output.deallocate() }
         input.deallocate()
     }
