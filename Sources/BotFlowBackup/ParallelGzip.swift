@@ -17,7 +17,9 @@ final class ParallelGzip {
     private let deflaters: [any BlockDeflater]
     /// `[window][block 0][block 1]…`: block i's dictionary is the 32 KiB just before it, in the same buffer.
     private let input: UnsafeMutableRawBufferPointer
-    private let outputs: [UnsafeMutableRawBufferPointer]
+    /// Two sets of per-block output buffers: a round deflates into one while the previous round's, in the other, is
+    /// written out.
+    private let outputs: [[UnsafeMutableRawBufferPointer]]
     private var crc: uLong = crc32(0, nil, 0)
     private var total: Int64 = 0
     /// How much of the window area holds the previous round's tail (0 before the first block).
@@ -36,7 +38,7 @@ final class ParallelGzip {
         for _ in 0..<batch { deflaters.append(try engine.makeDeflater(level: level, blockSize: blockSize)) }
         self.deflaters = deflaters
         input = .allocate(byteCount: Self.window + batch * blockSize, alignment: 64)
-        outputs = deflaters.map { .allocate(byteCount: $0.outputCapacity, alignment: 64) }
+        outputs = (0..<2).map { _ in deflaters.map { .allocate(byteCount: $0.outputCapacity, alignment: 64) } }
         team = WorkerTeam(threads: workers)  // last: nothing after it can throw and leave its threads waiting
     }
 
@@ -45,45 +47,86 @@ final class ParallelGzip {
 
     /// Compresses everything `read` hands out (it fills the buffer it is given and returns how many bytes it put there,
     /// fewer only at the end). `consumed` sees every input byte once, in order (the snapshot's SHA-256); `emit` gets
-    /// the gzip stream in order. Buffers passed to the closures are valid only during the call.
+    /// the gzip stream in order. Buffers passed to the closures are valid only during the call. `read` runs on the
+    /// caller's thread; `consumed` and `emit` may run on a worker thread, one call at a time.
     func compress(read: (UnsafeMutableRawBufferPointer) throws(BackupError) -> Int,
                   consumed: (UnsafeRawBufferPointer) -> Void,
                   emit: (UnsafeRawBufferPointer) throws(BackupError) -> Void) throws(BackupError) {
         try emitHeader(emit)
-        var finished = false
-        while !finished {
-            // Read a round of blocks; a short block (or none) means the end of the input.
-            var lengths: [Int] = []
-            var atEnd = false
-            while lengths.count < batch && !atEnd {
-                let start = Self.window + lengths.count * blockSize
-                let n = try read(UnsafeMutableRawBufferPointer(rebasing: input[start..<start + blockSize]))
-                if n < blockSize { atEnd = true }
-                if n > 0 || lengths.isEmpty {
-                    lengths.append(n)
-                    consumed(UnsafeRawBufferPointer(rebasing: input[start..<start + n]))
-                }
+        // The workers call `consumed` and `emit` only inside `team.run`, which returns when they are done.
+        let outcome: Result<Void, BackupError> = withoutActuallyEscaping(consumed) { consumed in
+            withoutActuallyEscaping(emit) { emit in
+                Result { () throws(BackupError) in try pipeline(read: read, consumed: consumed, emit: emit) }
             }
-            finished = atEnd
-            let produced = try deflateRound(lengths: lengths, last: finished)
-            for (i, length) in lengths.enumerated() {
-                crc = crc32_combine(crc, produced[i].crc, .init(length))
-                total += Int64(length)
-                try emit(UnsafeRawBufferPointer(rebasing: outputs[i][0..<produced[i].length]))
-            }
-            keepWindow(lengths: lengths)
         }
+        try outcome.get()
         try emitTrailer(emit)
     }
 
-    /// Deflates the round's blocks in parallel; returns the compressed length and the CRC-32 of each.
-    private func deflateRound(lengths: [Int], last: Bool) throws(BackupError) -> [(length: Int, crc: uLong)] {
+    /// Round k's blocks are deflated on all workers while, as two more tasks of the same round, round k's input is
+    /// hashed (`consumed`) and round k − 1's output is written (`emit`: encryption, hashing, the file), so no core
+    /// waits for those sequential steps; only reading the next round's input happens between rounds.
+    private func pipeline(read: (UnsafeMutableRawBufferPointer) throws(BackupError) -> Int,
+                          consumed: @escaping (UnsafeRawBufferPointer) -> Void,
+                          emit: @escaping (UnsafeRawBufferPointer) throws(BackupError) -> Void) throws(BackupError) {
+        var pending: [Int] = []  // the compressed lengths of the previous round, in outputs[1 − set]
+        var set = 0
+        while true {
+            let (lengths, finished) = try readRound(read)
+            let base = UnsafeRawPointer(input.baseAddress!), blockSize = blockSize
+            let previous = outputs[1 - set], toWrite = pending
+            var written: Result<Void, BackupError> = .success(())
+            let hash = {
+                for (i, length) in lengths.enumerated() {
+                    consumed(UnsafeRawBufferPointer(start: base + Self.window + i * blockSize, count: length))
+                }
+            }
+            let write = {
+                written = Result { () throws(BackupError) in
+                    for (i, length) in toWrite.enumerated() { try emit(UnsafeRawBufferPointer(rebasing: previous[i][0..<length])) }
+                }
+            }
+            let produced = try deflateRound(lengths: lengths, last: finished, into: outputs[set], alongside: [write, hash])
+            try written.get()
+            for (i, length) in lengths.enumerated() {
+                crc = crc32_combine(crc, produced[i].crc, .init(length))
+                total += Int64(length)
+            }
+            keepWindow(lengths: lengths)
+            pending = produced.map(\.length)
+            set = 1 - set
+            if finished { break }
+        }
+        for (i, length) in pending.enumerated() { try emit(UnsafeRawBufferPointer(rebasing: outputs[1 - set][i][0..<length])) }
+    }
+
+    /// Reads a round of blocks into the input buffer; a short block (or none) means the end of the input.
+    private func readRound(_ read: (UnsafeMutableRawBufferPointer) throws(BackupError) -> Int) throws(BackupError)
+        -> (lengths: [Int], atEnd: Bool)
+    {
+        var lengths: [Int] = []
+        var atEnd = false
+        while lengths.count < batch && !atEnd {
+            let start = Self.window + lengths.count * blockSize
+            let n = try read(UnsafeMutableRawBufferPointer(rebasing: input[start..<start + blockSize]))
+            if n < blockSize { atEnd = true }
+            if n > 0 || lengths.isEmpty { lengths.append(n) }
+        }
+        return (lengths, atEnd)
+    }
+
+    /// Deflates the round's blocks in parallel, the `alongside` tasks (started first) on the same workers; returns the
+    /// compressed length and the CRC-32 of each block.
+    private func deflateRound(lengths: [Int], last: Bool, into outputs: [UnsafeMutableRawBufferPointer],
+                              alongside: [() -> Void]) throws(BackupError) -> [(length: Int, crc: uLong)] {
         var results = [Result<(length: Int, crc: uLong), BackupError>?](repeating: nil, count: lengths.count)
         let base = UnsafeRawPointer(input.baseAddress!), history = history, blockSize = blockSize
-        let deflaters = deflaters, outputs = outputs, count = lengths.count
+        let deflaters = deflaters, count = lengths.count, extra = alongside.count
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = buffer  // each worker writes its own slot; `run` returns only when all have
-            team.run(iterations: count) { i in
+            team.run(iterations: extra + count) { task in
+                guard task >= extra else { return alongside[task]() }
+                let i = task - extra
                 let blockStart = Self.window + i * blockSize
                 // The dictionary: up to 32 KiB of whatever came before this block (earlier blocks of this round, or
                 // the previous round's tail kept in the window area).
@@ -132,7 +175,7 @@ final class ParallelGzip {
 
     deinit {
         team.stop()
-        for output in outputs { output.deallocate() }
+        for set in outputs { for output in set { output.deallocate() } }
         input.deallocate()
     }
 }
