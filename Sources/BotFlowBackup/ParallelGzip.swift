@@ -10,7 +10,7 @@ final class ParallelGzip {
     static let window = 32 * 1024
 
     let blockSize: Int
-    /// Blocks compressed per round; each round is read, deflated on all workers, then written out in order.
+    /// Blocks compressed per round; a round is read, then deflated on all workers while the previous one is written.
     let batch: Int
     private let level: Int32
     let engine: DeflateEngine
