@@ -28,14 +28,27 @@ struct BackupCreator {
                 var phases = PhaseTimer()
                 try Snapshot.take(from: pool, to: snapshot)
                 phases.lap("snapshot")
-                let facts = try Snapshot.inspect(path: snapshot, fullCheck: false)
-                phases.lap("quick_check")
+                // quick_check (§13.4 step 3) runs beside the compression of the same file and is waited for before
+                // anything is published: a failed check throws, and the catch below removes the `.partial`.
+                let check = BackgroundWork(name: "botflow-backup-check") { () throws(BackupError) in
+                    try Snapshot.inspect(path: snapshot, fullCheck: false)
+                }
                 // db_sha256 and db_size_bytes come out of the compression pass, which reads the snapshot anyway.
-                let encrypted = try EncryptedArchive.encrypt(source: snapshot, destination: file + ".partial",
+                let encrypted: (sha256: String, size: Int64, sourceSHA256: String, sourceSize: Int64)
+                do throws(BackupError) {
+                    encrypted = try EncryptedArchive.encrypt(source: snapshot, destination: file + ".partial",
                                                              passphrase: config.passphrase, iterations: config.kdfIterations)
+                } catch {
+                    _ = try? check.wait()  // the check's thread still reads the snapshot the defer deletes
+                    throw error
+                }
                 let (dbSHA, dbSize) = (encrypted.sourceSHA256, encrypted.sourceSize)
                 phases.lap("compress_encrypt")
-                logger.info("backup phases", metadata: phases.metadata)
+                let facts = try check.wait()
+                phases.lap("quick_check_wait")
+                var metadata = phases.metadata
+                metadata["deflate"] = "\(DeflateEngine.preferred.name)"
+                logger.info("backup phases", metadata: metadata)
                 try FileIO.rename(file + ".partial", file)
                 return Manifest(name: name.file, kind: kind, createdAt: createdAt, appVersion: AppVersion.current,
                                 schemaVersion: facts.schemaVersion, instanceId: facts.instanceId, sha256: encrypted.sha256,
