@@ -58,6 +58,10 @@ public final class AppDatabase: Sendable {
             // file that was ~15 pwrites of 4 KiB per inbound message, more than the WAL itself; in memory it is a
             // copy that is dropped when the savepoint is released. (Only the writer: readers never journal.)
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // The writer touches the hot B-tree pages of messages, jobs and their indexes on every commit; with
+            // SQLite's default 2 MB cache they were re-read from the WAL with read(2) again and again. 64 MB keeps them
+            // (a ceiling, not an allocation; readers keep the default and use mmap for the main file).
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         return pool
     }
