@@ -12,7 +12,7 @@ import Testing
 
         // A server makes the data (one user), and stops.
         let first = ServerProcess(dataDirectory: dataDir, environment: Self.environment)
-        try first.start()
+        try await first.start()
         #expect(try await first.request("POST", "/api/auth/signup", json: #"""
             {"email":"first@example.com","password":"password123","fullName":"First","organizationName":"Shop One"}
             """#).0 == 200)
@@ -33,7 +33,7 @@ import Testing
 
         // More data after the backup; restore refuses while a server runs on the directory.
         let second = ServerProcess(dataDirectory: dataDir, environment: Self.environment)
-        try second.start()
+        try await second.start()
         #expect(try await second.request("POST", "/api/auth/signup", json: #"""
             {"email":"second@example.com","password":"password123","fullName":"Second","organizationName":"Shop Two"}
             """#).0 == 200)

@@ -60,7 +60,7 @@ struct CrashRecoveryTests {
             "LLM_ENABLED": "false", "LOG_LEVEL": "info", "META_GRAPH_BASE_URL": provider.baseURL, "META_APP_SECRET": Self.metaAppSecret,
             "JOB_BACKOFF_BASE_SECONDS": "0",
         ])
-        try first.start()
+        try await first.start()
         let signup = try await first.api("POST", "/api/auth/signup", [
             "email": "owner@crash.example", "password": "password123", "fullName": "Crash Owner", "organizationName": "Crash Test Cafe",
         ])
@@ -151,7 +151,7 @@ struct CrashRecoveryTests {
 
         // Restart on the same data directory: startup recovery, then the queue drains.
         let second = first.restarted()
-        try second.start()
+        try await second.start()
         let recoveredLine = second.log.split(separator: "\n").first { $0.contains("recovered interrupted jobs") }
         print("""
             crash recovery: \(burst.launched.count) webhooks sent, \(burst.acknowledged.count) acknowledged before the kill, \

@@ -8,7 +8,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
 
         let first = ServerProcess(dataDirectory: dataDir + "/nested/data")
-        try first.start()
+        try await first.start()
         let (healthStatus, health) = try await first.request("GET", "/health")
         #expect(healthStatus == 200)
         #expect(String(decoding: health, as: UTF8.self).contains(#""status":"ok""#))
@@ -26,7 +26,7 @@ import Testing
 
         // Restart on the same directory: same secrets (the token still works), same data, nothing re-seeded twice.
         let second = ServerProcess(dataDirectory: dataDir + "/nested/data")
-        try second.start()
+        try await second.start()
         let (meStatus, _) = try await second.request("GET", "/api/auth/me", token: token)
         #expect(meStatus == 200)
         let (_, templates) = try await second.request("GET", "/api/templates")
@@ -35,9 +35,9 @@ import Testing
         #expect(second.stop(signal: SIGINT) == 0)
     }
 
-    @Test func refusesBadConfigurationWithMessageAndNonZeroExit() throws {
+    @Test func refusesBadConfigurationWithMessageAndNonZeroExit() async throws {
         let server = ServerProcess(environment: ["JWT_SECRET": "too-short"])
-        #expect(throws: ServerError.self) { try server.start(timeout: 15) }
+        await #expect(throws: ServerError.self) { try await server.start(timeout: 15) }
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus != 0)
     }

@@ -7,12 +7,12 @@ import FoundationNetworking
 /// A real `botflow serve` process on a data directory and an OS-chosen port (`--port 0`, read back from the log).
 ///
 ///     let server = ServerProcess(environment: ["JOB_BACKOFF_BASE_SECONDS": "0"])
-///     try server.start()
+///     try await server.start()
 ///     let (status, body) = try await server.request("GET", "/health")
 ///     let response = try await server.send("POST", "/webhooks/meta/whatsapp", body: bytes, headers: ["X-Hub-Signature-256": sig])
 ///     server.kill()                              // SIGKILL: a crash, nothing flushed
 ///     let again = server.restarted()             // a new process on the same data directory and environment
-///     try again.start()
+///     try await again.start()
 ///     again.stop()                               // SIGTERM and wait: a graceful stop (exit status 0)
 ///
 /// Data directory ownership: a server created without `dataDirectory` makes a fresh temporary one and removes it when
@@ -78,11 +78,23 @@ final class ServerProcess: @unchecked Sendable {
         return next
     }
 
-    /// Starts the process and waits until it logs its listening port; returns the seconds that took.
+    /// Starts the process and waits until it logs its listening port; returns the seconds that took. The wait (a
+    /// blocking read of the process's output) runs on a thread of its own: on a 2-core machine Swift concurrency has
+    /// two threads, and two tests blocking them starved every other test into its time limit.
     @discardableResult
-    func start(timeout: Double = 30) throws -> Double {
+    func start(timeout: Double = 30) async throws -> Double {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { [self] in continuation.resume(with: Result { try startBlocking(timeout: timeout) }) }
+        }
+    }
+
+    /// Foundation's `Process.run()` crashed (a bad memcpy inside it) when two tests launched servers at the same time
+    /// on Linux; launches go one at a time.
+    private static let launches = Mutex(())
+
+    private func startBlocking(timeout: Double) throws -> Double {
         let started = Date()
-        try process.run()
+        try Self.launches.withLock { _ in try process.run() }
         let handle = output.fileHandleForReading
         var text = ""
         while Date().timeIntervalSince(started) < timeout {

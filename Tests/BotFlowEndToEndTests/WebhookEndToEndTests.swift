@@ -627,7 +627,7 @@ final class WebhookWorld: Sendable {
             "RATE_LIMIT_GLOBAL": "0", "RATE_LIMIT_AUTH": "0", "RATE_LIMIT_WEBHOOK": "0", "LOG_LEVEL": "info",
         ])
         do {
-            try server.start()
+            try await server.start()
             let signup = try await server.api("POST", "/api/auth/signup", [
                 "email": "thandi@capeshuttle.example", "password": "password123", "fullName": "Thandi Mokoena",
                 "organizationName": "Cape Shuttle Co",
