@@ -46,8 +46,10 @@ let package = Package(
             .embedInCode("Resources/marketplace.json"),
         ]),
         // SQLite through GRDB: pool, pragmas, migrations, repositories.
+        // sqlite3_config (variadic C) for process-wide SQLite settings made before the first connection opens.
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "BotFlowStorage", dependencies: [
-            "BotFlowCore", "BotFlowSchema",
+            "BotFlowCore", "BotFlowSchema", "CSQLiteTuning",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The in-process response cache: tiered byte-bounded LRU, key table, invalidation sets, statistics.
@@ -193,7 +195,7 @@ let package = Package(
         ]),
         .testTarget(name: "BotFlowAPITests", dependencies: [
             "BotFlowAPI", "BotFlowCore", "BotFlowTestSupport", "BotFlowStorage", "BotFlowSecurity", "BotFlowBackup",
-            "BotFlowKnowledge", "BotFlowAnalytics",
+            "BotFlowKnowledge", "BotFlowAnalytics", "BotFlowMessaging", "BotFlowJobs",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             // Hand-built JWTs (HS512, foreign secrets) for the auth tests.

@@ -17,3 +17,13 @@ extension JobQueue {
             ])
     }
 }
+
+extension JobQueue {
+    /// True when a job of `serialKey` is queued, retrying or running: a new job of that key would run after it, so
+    /// its work must not be done ahead of it (I-51).
+    public static func hasUnfinished(_ db: Database, serialKey: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS(SELECT 1 FROM jobs WHERE serial_key = ? AND state IN ('queued','retrying','running'))
+            """), arguments: [serialKey]) ?? false
+    }
+}

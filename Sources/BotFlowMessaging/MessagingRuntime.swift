@@ -18,9 +18,12 @@ public final class MessagingRuntime: Sendable {
     ///   - adapters: the channel adapters (default: the real providers at the configured base URLs).
     ///   - knowledge: the knowledge stage's search (default: none until the Knowledge issue lands).
     ///   - extraHandlers: handlers of job types owned by other modules (backups), run by the same workers.
+    ///   - inlineReplies: replies that need no I/O are composed by the webhook's transaction (`InlineReplier`); false
+    ///     sends every reply through the queued job (tests of the job path).
     public init(database: AppDatabase, clock: any AppClock, settings: Settings, credentials: CredentialCipher, logger: Logger,
                 adapters: ChannelAdapters? = nil, knowledge: any KnowledgeSearching = NoKnowledge(), httpClient: HTTPClient = .shared,
-                extraHandlers: [JobType: any JobHandler] = [:], onDeadJob: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
+                extraHandlers: [JobType: any JobHandler] = [:], inlineReplies: Bool = true,
+                onDeadJob: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
         let observers = EventObservers()
         self.observers = observers
         let notify: @Sendable (PipelineEvent) -> Void = { event in observers.publish(event) }
@@ -31,18 +34,25 @@ public final class MessagingRuntime: Sendable {
         options.backoffBaseSeconds = settings.jobBackoffBaseSeconds
         options.lockTimeoutSeconds = settings.jobLockTimeoutSeconds
         let workflows = WorkflowEngine(database: database, settings: settings, knowledge: knowledge, llm: llm, credentials: credentials)
+        let inlineSandbox = channelAdapters["sandbox"] is SandboxChannel
         let handlers: [JobType: any JobHandler] = [
             .reply: ReplyJobHandler(database: database, settings: settings, knowledge: knowledge, llm: llm, workflows: workflows, logger: logger,
-                                    inlineSandbox: channelAdapters["sandbox"] is SandboxChannel, afterCommit: notify),
+                                    inlineSandbox: inlineSandbox, afterCommit: notify),
             .workflow_resume: WorkflowResumeJobHandler(settings: settings, workflows: workflows, afterCommit: notify),
             .deliver: DeliverJobHandler(credentials: credentials, settings: settings, adapters: { channelAdapters[$0] }, afterCommit: notify),
         ]
         let jobs = JobRunner(database: database, clock: clock, options: options, logger: logger,
                              handlers: handlers.merging(extraHandlers) { own, _ in own }, onDead: onDeadJob)
         self.jobs = jobs
-        ingestor = InboundIngestor(database: database, clock: clock, logger: logger) { s in
+        let inlineReplier = inlineReplies
+            ? InlineReplier(composer: ReplyComposer(database: database, settings: settings, knowledge: knowledge, llm: llm, workflows: workflows,
+                                                    logger: logger),
+                            knowledge: knowledge, directory: BotDirectory(version: database.botTables), clock: clock, settings: settings,
+                            inlineSandbox: inlineSandbox, logger: logger)
+            : nil
+        ingestor = InboundIngestor(database: database, clock: clock, logger: logger, inlineReplier: inlineReplier) { s in
             jobs.wake()
-            notify(.messagesStored(organizationId: s.organizationId, conversationId: s.conversationId, messageIds: [s.messageId]))
+            notify(.messagesStored(organizationId: s.organizationId, conversationId: s.conversationId, messageIds: [s.messageId] + s.replyMessageIds))
         }
         statuses = StatusUpdater(database: database, clock: clock, settings: settings)
         conversations = ConversationService(database: database, clock: clock, settings: settings) { event in

@@ -1,5 +1,6 @@
 import BotFlowCore
 import BotFlowSchema
+import CSQLiteTuning
 import Foundation
 import GRDB
 import Logging
@@ -12,6 +13,7 @@ public final class AppDatabase: Sendable {
     private struct Connection: Sendable {
         let pool: DatabasePool
         let groupCommit: GroupCommit
+        let checkpointer: WALCheckpointer
     }
     private let connection: LockedValue<Connection>
     public let path: String
@@ -19,6 +21,8 @@ public final class AppDatabase: Sendable {
     public let queryStats: QueryStats
     /// Moves on with every commit that changes who a user is or where they belong (the identity cache's stamp).
     public let identityTables = TableVersion(tables: ["users", "organization_members", "organizations"])
+    /// A bot's configuration, active workflow and globals: what the reply pipeline reads for every message.
+    public let botTables = TableVersion(tables: ["bots", "bot_workflows", "workflow_globals"])
     /// The group-commit tail (the job runner's claims); carried over to the new queue when a restore reopens.
     private let tail = LockedValue<TransactionTail?>(nil)
 
@@ -32,11 +36,18 @@ public final class AppDatabase: Sendable {
         self.queryStats = queryStats
         let pool = try Self.openPool(path: path, queryStats: queryStats)
         pool.add(transactionObserver: identityTables, extent: .databaseLifetime)
-        connection = LockedValue(Connection(pool: pool, groupCommit: GroupCommit(pool: pool)))
+        pool.add(transactionObserver: botTables, extent: .databaseLifetime)
+        let checkpointer = WALCheckpointer(path: path, logger: logger)
+        connection = LockedValue(Connection(pool: pool, groupCommit: GroupCommit(pool: pool, afterCommit: checkpointer.nudge),
+                                            checkpointer: checkpointer))
         try migrate(logger: logger)
     }
 
+    /// Process-wide SQLite settings, applied once before the first connection opens (later calls change nothing).
+    private static let sqliteTuned: Void = { _ = botflow_sqlite_disable_memstatus() }()
+
     private static func openPool(path: String, queryStats: QueryStats) throws -> DatabasePool {
+        Self.sqliteTuned
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.foreignKeysEnabled = true
@@ -62,6 +73,8 @@ public final class AppDatabase: Sendable {
             // SQLite's default 2 MB cache they were re-read from the WAL with read(2) again and again. 64 MB keeps them
             // (a ceiling, not an allocation; readers keep the default and use mmap for the main file).
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // A backstop only: a background connection checkpoints after every group commit (`WALCheckpointer`).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.walAutoCheckpointPages)")
         }
         return pool
     }
@@ -70,10 +83,13 @@ public final class AppDatabase: Sendable {
     public func reopen(logger: Logger) throws {
         let pool = try Self.openPool(path: path, queryStats: queryStats)
         pool.add(transactionObserver: identityTables, extent: .databaseLifetime)
+        pool.add(transactionObserver: botTables, extent: .databaseLifetime)
         identityTables.bump()
-        let groupCommit = GroupCommit(pool: pool)
+        botTables.bump()
+        let checkpointer = WALCheckpointer(path: path, logger: logger)
+        let groupCommit = GroupCommit(pool: pool, afterCommit: checkpointer.nudge)
         groupCommit.setTail(tail.withLock { $0 })
-        connection.withLock { $0 = Connection(pool: pool, groupCommit: groupCommit) }
+        connection.withLock { $0 = Connection(pool: pool, groupCommit: groupCommit, checkpointer: checkpointer) }
         try migrate(logger: logger)
     }
 
@@ -127,6 +143,7 @@ public final class AppDatabase: Sendable {
 
     /// Closes every connection.
     public func close() throws {
+        connection.withLock { $0.checkpointer }.close()
         try pool.close()
     }
 }

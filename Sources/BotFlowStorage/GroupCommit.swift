@@ -31,7 +31,10 @@ actor GroupCommit {
     private let maxBatch = 512
     private let tail = LockedValue<TransactionTail?>(nil)
 
-    init(pool: DatabasePool) { self.pool = pool }
+    /// Called after every commit (the background WAL checkpointer's nudge).
+    private let afterCommit: @Sendable () -> Void
+
+    init(pool: DatabasePool, afterCommit: @escaping @Sendable () -> Void = {}) { self.pool = pool; self.afterCommit = afterCommit }
 
     nonisolated func setTail(_ tail: TransactionTail?) { self.tail.withLock { $0 = tail } }
 
@@ -76,6 +79,8 @@ actor GroupCommit {
                         return results
                     }
                 }
+                afterCommit()
+                afterCommit()
                 tail?.completed(tailValue.withLock { $0 }, true)
                 for (item, result) in zip(batch, results) { item.continuation.resume(with: result) }
             } catch {

@@ -16,6 +16,10 @@ public final class TableVersion: TransactionObserver, @unchecked Sendable {
     /// The current version; compare with a stamp taken before the read the cached value came from.
     public var current: UInt64 { counter.load(ordering: .acquiring) }
 
+    /// True when the write transaction in progress changed one of `tables` already. Read it only inside a write
+    /// transaction (on the writer's queue): a cache consulted there must not serve a value that transaction replaced.
+    public var changedInCurrentTransaction: Bool { changedInTransaction }
+
     /// Moves the version on without a transaction (the database file was swapped).
     public func bump() { counter.add(1, ordering: .releasing) }
 

@@ -1201,7 +1201,7 @@ import Testing
 // MARK: - Fixture and helpers
 
 /// A fresh appliance on a manual clock with rate limits off, plus direct database helpers.
-private struct Fixture: Sendable {
+struct Fixture: Sendable {
     let clock: ManualClock
     let app: TestAppliance
 
@@ -1261,12 +1261,12 @@ private struct Fixture: Sendable {
 
 extension TestClientProtocol {
     /// WH5 with any body.
-    fileprivate func sandbox(_ account: Account, _ body: JSON) async throws -> TestResult {
+    func sandbox(_ account: Account, _ body: JSON) async throws -> TestResult {
         try await call(.post, "/webhooks/sandbox/whatsapp", json: body, token: account.token)
     }
 
     /// A customer message through WH5 that must be stored; returns its conversation and message ids.
-    fileprivate func receive(_ account: Account, to: String = "+27820000001", from: String, text: String, profileName: String? = nil,
+    func receive(_ account: Account, to: String = "+27820000001", from: String, text: String, profileName: String? = nil,
                              sourceLocation: SourceLocation = #_sourceLocation) async throws -> (conversationId: String, messageId: String) {
         var body: JSONObject = ["to": .string(to), "from": .string(from), "text": .string(text)]
         if let profileName { body["profile_name"] = .string(profileName) }
@@ -1279,7 +1279,7 @@ extension TestClientProtocol {
     }
 
     /// B2: a legacy bot on the account; returns its id.
-    fileprivate func legacyBot(_ owner: Account, account: String, templateId: String = "booking", name: String = "Booker",
+    func legacyBot(_ owner: Account, account: String, templateId: String = "booking", name: String = "Booker",
                                welcome: String? = nil, fallback: String? = nil) async throws -> String {
         var config: JSONObject = ["name": .string(name), "welcomeMessage": .string(welcome ?? "Welcome to \(name)!")]
         if let fallback { config["fallbackMessage"] = .string(fallback) }
@@ -1290,7 +1290,7 @@ extension TestClientProtocol {
     }
 
     /// B6: a bot from the taxi reference template (fallback_behavior `human_handoff`).
-    fileprivate func taxiBot(_ owner: Account, account: String) async throws -> String {
+    func taxiBot(_ owner: Account, account: String) async throws -> String {
         let list = try await call(.get, "/api/templates")
         guard let taxi = list.json["templates"].arrayValue?.first(where: { $0["vertical"] == "taxi" }) else {
             throw TestSetupError("no taxi template")
@@ -1308,21 +1308,21 @@ extension TestClientProtocol {
         return id
     }
 
-    fileprivate func conversation(_ owner: Account, _ id: String) async throws -> JSON {
+    func conversation(_ owner: Account, _ id: String) async throws -> JSON {
         let r = try await call(.get, "/api/conversations/\(id)", token: owner.token)
         guard r.status == 200 else { throw TestSetupError("conversation \(id): \(r.status) \(r.text)") }
         return r.json["conversation"]
     }
 
     /// C4 with the largest page: every message of a (small) conversation, oldest first.
-    fileprivate func allMessages(_ owner: Account, _ id: String) async throws -> [JSON] {
+    func allMessages(_ owner: Account, _ id: String) async throws -> [JSON] {
         let r = try await call(.get, "/api/conversations/\(id)/messages?limit=100", token: owner.token)
         guard r.status == 200, let messages = r.json["messages"].arrayValue else { throw TestSetupError("messages \(id): \(r.status) \(r.text)") }
         #expect(r.json["next_cursor"] == .null)
         return messages
     }
 
-    fileprivate func patch(_ owner: Account, _ id: String, _ body: JSON) async throws -> TestResult {
+    func patch(_ owner: Account, _ id: String, _ body: JSON) async throws -> TestResult {
         try await call(.patch, "/api/conversations/\(id)", json: body, token: owner.token)
     }
 }

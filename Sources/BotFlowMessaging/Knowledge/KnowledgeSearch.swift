@@ -1,4 +1,5 @@
 import BotFlowCore
+import GRDB
 
 /// One knowledge hit for the reply pipeline.
 public struct KnowledgeHit: Sendable, Equatable {
@@ -18,12 +19,20 @@ public protocol KnowledgeSearching: Sendable {
     func hasKnowledge(botId: String) async throws -> Bool
     /// Chunks with similarity strictly greater than `threshold`, best first, at most `limit`.
     func search(botId: String, query: String, limit: Int, threshold: Double) async throws -> [KnowledgeHit]
+    /// `hasKnowledge` asked inside a transaction (a reply composed by the webhook's transaction); true when unsure,
+    /// which sends the reply through the job that searches.
+    func hasKnowledge(_ db: Database, botId: String) throws -> Bool
+}
+
+extension KnowledgeSearching {
+    public func hasKnowledge(_ db: Database, botId: String) throws -> Bool { true }
 }
 
 public struct NoKnowledge: KnowledgeSearching {
     public init() {}
     public func hasKnowledge(botId: String) async throws -> Bool { false }
     public func search(botId: String, query: String, limit: Int, threshold: Double) async throws -> [KnowledgeHit] { [] }
+    public func hasKnowledge(_ db: Database, botId: String) throws -> Bool { false }
 }
 
 enum KnowledgeExcerpt {

@@ -20,16 +20,22 @@ public struct InboundIngestor: Sendable {
         public let conversationId: String
         public let messageId: String
         public let duplicate: Bool
+        /// Bot messages written by the same transaction (an inline reply); empty when the reply job answers.
+        public var replyMessageIds: [String] = []
     }
 
     let database: AppDatabase
     let clock: any AppClock
     let logger: Logger
     let afterCommit: @Sendable (Stored) -> Void
+    /// Composes replies that need no I/O inside the storing transaction; nil: every reply is a queued job.
+    let inlineReplier: InlineReplier?
 
     /// `afterCommit` runs for each newly stored (non-duplicate) message: wake workers, invalidate caches, publish events.
-    public init(database: AppDatabase, clock: any AppClock, logger: Logger, afterCommit: @escaping @Sendable (Stored) -> Void) {
-        self.database = database; self.clock = clock; self.logger = logger; self.afterCommit = afterCommit
+    init(database: AppDatabase, clock: any AppClock, logger: Logger, inlineReplier: InlineReplier? = nil,
+         afterCommit: @escaping @Sendable (Stored) -> Void) {
+        self.database = database; self.clock = clock; self.logger = logger; self.inlineReplier = inlineReplier
+        self.afterCommit = afterCommit
     }
 
     /// Stores the message durably; returns after its transaction committed. `sandboxOf`: the account must be a
@@ -37,7 +43,9 @@ public struct InboundIngestor: Sendable {
     /// another organization's account is unknown (`unknownAccount`), another provider's throws 400.
     public func ingest(_ message: InboundMessage, sandboxOf organizationId: String? = nil) async throws -> Outcome {
         let now = clock.now()
-        let outcome = try await database.write { db in try InboundWriter.store(db, message, sandboxOf: organizationId, now: now) }
+        let outcome = try await database.write { [inlineReplier] db in
+            try InboundWriter.store(db, message, sandboxOf: organizationId, inlineReplier: inlineReplier, now: now)
+        }
         if case .stored(let s) = outcome, !s.duplicate { afterCommit(s) }
         return outcome
     }
@@ -45,7 +53,8 @@ public struct InboundIngestor: Sendable {
 
 /// The per-message steps of behaviour §6.3 inside the batch transaction.
 enum InboundWriter {
-    static func store(_ db: Database, _ m: InboundMessage, sandboxOf organizationId: String? = nil, now: String) throws -> InboundIngestor.Outcome {
+    static func store(_ db: Database, _ m: InboundMessage, sandboxOf organizationId: String? = nil, inlineReplier: InlineReplier? = nil,
+                      now: String) throws -> InboundIngestor.Outcome {
         guard let account = try resolveAccount(db, m.accountKey) else { return .unknownAccount }
         if let organizationId {
             guard account.organizationId == organizationId else { return .unknownAccount }
@@ -97,14 +106,19 @@ enum InboundWriter {
         row.mediaURL = m.mediaURL
         row.metadata = .object(metadata)
         try MessageRepository.insert(db, row)
-        // 5. The bot answers asynchronously.
+        // 5. The bot answers: in this transaction when the reply needs no I/O, else through the queued reply job.
+        var replies: [String] = []
         if conversation.botId != nil {
-            try JobQueue.enqueue(db, JobSpec(type: .reply, payload: ["message_id": .string(row.id)],
-                                             serialKey: "reply:\(conversation.id)", dedupeKey: "reply:\(row.id)",
-                                             organizationId: conversation.organizationId), now: now)
+            let job = JobSpec(type: .reply, payload: ["message_id": .string(row.id)], serialKey: "reply:\(conversation.id)",
+                              dedupeKey: "reply:\(row.id)", organizationId: conversation.organizationId)
+            if let inlineReplier, let ids = try inlineReplier.reply(db, messageId: row.id, account: account, newConversation: firstInConversation, job: job) {
+                replies = ids
+            } else {
+                try JobQueue.enqueue(db, job, now: now)
+            }
         }
         return .stored(.init(organizationId: conversation.organizationId, accountId: account.id, conversationId: conversation.id,
-                             messageId: row.id, duplicate: false))
+                             messageId: row.id, duplicate: false, replyMessageIds: replies))
     }
 
     static func resolveAccount(_ db: Database, _ key: InboundMessage.AccountKey) throws -> WhatsAppAccountRecord? {

@@ -43,22 +43,8 @@ struct ReplyComposer: Sendable {
         let text = (input.inbound.content ?? "").trimmingWhitespace()
         guard !text.isEmpty else { return plan }
         let config = input.bot.config
-
-        // Welcome.
-        var welcomed = false
-        if input.inbound.metadata["first_in_conversation"] == true,
-            let welcome = config["welcomeMessage"].stringValue ?? config["conversation_flow"]["welcomeMessage"].stringValue, !welcome.isEmpty
-        {
-            plan.messages.append(.init(text: welcome, source: "welcome"))
-            welcomed = true
-        }
-
-        // Stage 0 — explicit handoff.
-        if let keyword = HandoffRules.matchingKeyword(in: text, config: config) {
-            plan.messages.append(.init(text: HandoffRules.message(config: config), source: "handoff"))
-            plan.handoffReason = "keyword:\(keyword)"
-            return plan
-        }
+        let welcomed = Self.welcome(input, into: &plan)
+        if Self.explicitHandoff(text: text, config: config, into: &plan) { return plan }
 
         // Stages 1–2 — workflow.
         let context = WorkflowEngine.Context(bot: input.bot, conversation: input.conversation, message: text,
@@ -84,12 +70,7 @@ struct ReplyComposer: Sendable {
             }
         }
 
-        // Stage 3 — template intents.
-        if let intents = config["conversation_flow"]["intents"].objectValue, let match = IntentMatcher.match(text, intents: intents) {
-            plan.messages.append(.init(text: match.response, source: "intent", intent: match.name))
-            plan.lastIntent = match.name
-            return plan
-        }
+        if Self.templateIntent(text: text, config: config, into: &plan) { return plan }
 
         // Stage 4 — knowledge.
         var hits: [KnowledgeHit] = []
@@ -113,8 +94,62 @@ struct ReplyComposer: Sendable {
             return plan
         }
 
-        // Stage 6 — fallback (suppressed after a welcome message).
-        if welcomed { return plan }
+        Self.fallback(input, welcomed: welcomed, into: &plan)
+        return plan
+    }
+
+    /// The same plan as `compose` for a reply that needs no I/O: nil when it would run the workflow executor (an
+    /// open execution, or a trigger of the active workflow that matches), search the knowledge base
+    /// (`hasKnowledge`), or ask the LLM. The webhook's transaction composes such replies itself (`InlineReplier`).
+    func composeWithoutIO(_ input: ReplyInput, hasKnowledge: (BotRecord) throws -> Bool) rethrows -> ReplyPlan? {
+        var plan = ReplyPlan()
+        plan.conversationVariables = input.context["variables"].objectValue ?? [:]
+        let text = (input.inbound.content ?? "").trimmingWhitespace()
+        guard !text.isEmpty else { return plan }
+        let config = input.bot.config
+        let welcomed = Self.welcome(input, into: &plan)
+        if Self.explicitHandoff(text: text, config: config, into: &plan) { return plan }
+        if input.openExecution != nil { return nil }
+        if let workflow = input.activeWorkflow, CompiledBlueprint(workflow.blueprint).matchingTrigger(text: text) != nil { return nil }
+        if Self.templateIntent(text: text, config: config, into: &plan) { return plan }
+        if llm != nil { return nil }
+        if try hasKnowledge(input.bot) { return nil }
+        Self.fallback(input, welcomed: welcomed, into: &plan)
+        return plan
+    }
+
+    /// Welcome: the first message of a conversation gets the bot's welcome message first. True when one was added.
+    private static func welcome(_ input: ReplyInput, into plan: inout ReplyPlan) -> Bool {
+        let config = input.bot.config
+        guard input.inbound.metadata["first_in_conversation"] == true,
+            let welcome = config["welcomeMessage"].stringValue ?? config["conversation_flow"]["welcomeMessage"].stringValue, !welcome.isEmpty
+        else { return false }
+        plan.messages.append(.init(text: welcome, source: "welcome"))
+        return true
+    }
+
+    /// Stage 0 — explicit handoff. True when the reply is complete.
+    private static func explicitHandoff(text: String, config: JSON, into plan: inout ReplyPlan) -> Bool {
+        guard let keyword = HandoffRules.matchingKeyword(in: text, config: config) else { return false }
+        plan.messages.append(.init(text: HandoffRules.message(config: config), source: "handoff"))
+        plan.handoffReason = "keyword:\(keyword)"
+        return true
+    }
+
+    /// Stage 3 — template intents. True when the reply is complete.
+    private static func templateIntent(text: String, config: JSON, into plan: inout ReplyPlan) -> Bool {
+        guard let intents = config["conversation_flow"]["intents"].objectValue, let match = IntentMatcher.match(text, intents: intents) else {
+            return false
+        }
+        plan.messages.append(.init(text: match.response, source: "intent", intent: match.name))
+        plan.lastIntent = match.name
+        return true
+    }
+
+    /// Stage 6 — fallback (suppressed after a welcome message).
+    private static func fallback(_ input: ReplyInput, welcomed: Bool, into plan: inout ReplyPlan) {
+        if welcomed { return }
+        let config = input.bot.config
         let fallback = config["fallbackMessage"].stringValue.flatMap { $0.isEmpty ? nil : $0 }
         switch input.bot.fallbackBehavior {
         case "human_handoff":
@@ -126,7 +161,6 @@ struct ReplyComposer: Sendable {
         default:
             plan.messages.append(.init(text: fallback ?? Self.defaultFallback, source: "fallback"))
         }
-        return plan
     }
 
     /// Takes a workflow segment's outcome into the plan; true when it emitted messages (the reply is complete).

@@ -1,0 +1,47 @@
+import BotFlowCore
+import BotFlowStorage
+import Foundation
+import GRDB
+import Testing
+
+/// The background WAL checkpointer: committed pages reach the main database file without the writer checkpointing
+/// (its automatic checkpoint only starts at 4 000 WAL pages, far above what this test writes).
+@Suite struct WALCheckpointerTests {
+    private func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    @Test func committedPagesAreCopiedIntoTheMainFileInTheBackground() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("botflow-wal-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/botflow.sqlite"
+        let database = try AppDatabase(path: path)
+        try await database.write { db in try db.execute(sql: "CREATE TABLE wal_test (id INTEGER PRIMARY KEY, body BLOB NOT NULL)") }
+        // Let the checkpoint of the migrations settle before taking the baseline.
+        try await Task.sleep(for: .milliseconds(200))
+        let before = fileSize(path)
+
+        // ~2 MB over 64 commits (about 600 WAL pages).
+        for batch in 0..<64 {
+            try await database.write { db in
+                for i in 0..<8 {
+                    try db.execute(sql: "INSERT INTO wal_test (id, body) VALUES (?, zeroblob(4000))", arguments: [batch * 8 + i])
+                }
+            }
+        }
+        var after = fileSize(path)
+        for _ in 0..<200 where after < before + 2_000_000 {
+            try await Task.sleep(for: .milliseconds(25))
+            after = fileSize(path)
+        }
+        #expect(after >= before + 2_000_000, "main file \(before) → \(after) bytes: the pages were not checkpointed")
+        #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM wal_test") } == 512)
+
+        // Shutdown (and a restore's file swap) truncates the WAL with the checkpointer still open, then closes both.
+        try database.checkpoint()
+        #expect(fileSize(path + "-wal") == 0)
+        try database.close()
+        #expect(fileSize(path + "-wal") == 0)
+    }
+}
