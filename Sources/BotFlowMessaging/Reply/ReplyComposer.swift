@@ -38,13 +38,13 @@ struct ReplyComposer: Sendable {
     }
 
     func compose(_ input: ReplyInput, nowMilliseconds: Int64) async -> ReplyPlan {
-        var plan = ReplyPlan()
-        plan.conversationVariables = input.context["variables"].objectValue ?? [:]
-        let text = (input.inbound.content ?? "").trimmingWhitespace()
-        guard !text.isEmpty else { return plan }
+        var plan: ReplyPlan
+        let text: String, welcomed: Bool
+        switch Self.opening(input) {
+        case .finished(let done): return done
+        case .next(let p, let t, let w): plan = p; text = t; welcomed = w
+        }
         let config = input.bot.config
-        let welcomed = Self.welcome(input, into: &plan)
-        if Self.explicitHandoff(text: text, config: config, into: &plan) { return plan }
 
         // Stages 1–2 — workflow.
         let context = WorkflowEngine.Context(bot: input.bot, conversation: input.conversation, message: text,
@@ -102,13 +102,13 @@ struct ReplyComposer: Sendable {
     /// open execution, or a trigger of the active workflow that matches), search the knowledge base
     /// (`hasKnowledge`), or ask the LLM. The webhook's transaction composes such replies itself (`InlineReplier`).
     func composeWithoutIO(_ input: ReplyInput, hasKnowledge: (BotRecord) throws -> Bool) rethrows -> ReplyPlan? {
-        var plan = ReplyPlan()
-        plan.conversationVariables = input.context["variables"].objectValue ?? [:]
-        let text = (input.inbound.content ?? "").trimmingWhitespace()
-        guard !text.isEmpty else { return plan }
+        var plan: ReplyPlan
+        let text: String, welcomed: Bool
+        switch Self.opening(input) {
+        case .finished(let done): return done
+        case .next(let p, let t, let w): plan = p; text = t; welcomed = w
+        }
         let config = input.bot.config
-        let welcomed = Self.welcome(input, into: &plan)
-        if Self.explicitHandoff(text: text, config: config, into: &plan) { return plan }
         if input.openExecution != nil { return nil }
         if let workflow = input.activeWorkflow, CompiledBlueprint(workflow.blueprint).matchingTrigger(text: text) != nil { return nil }
         if Self.templateIntent(text: text, config: config, into: &plan) { return plan }
@@ -116,6 +116,23 @@ struct ReplyComposer: Sendable {
         if try hasKnowledge(input.bot) { return nil }
         Self.fallback(input, welcomed: welcomed, into: &plan)
         return plan
+    }
+
+    /// Where both paths start: the plan so far and the trimmed text, or the finished plan (empty text stops the reply;
+    /// a handoff keyword completes it after the welcome).
+    private enum Opening {
+        case finished(ReplyPlan)
+        case next(ReplyPlan, text: String, welcomed: Bool)
+    }
+
+    private static func opening(_ input: ReplyInput) -> Opening {
+        var plan = ReplyPlan()
+        plan.conversationVariables = input.context["variables"].objectValue ?? [:]
+        let text = (input.inbound.content ?? "").trimmingWhitespace()
+        guard !text.isEmpty else { return .finished(plan) }
+        let welcomed = welcome(input, into: &plan)
+        if explicitHandoff(text: text, config: input.bot.config, into: &plan) { return .finished(plan) }
+        return .next(plan, text: text, welcomed: welcomed)
     }
 
     /// Welcome: the first message of a conversation gets the bot's welcome message first. True when one was added.
