@@ -5,9 +5,10 @@ context and metrics), replayed from Python's sqlite3 on a copy of a migrated Bot
 pragmas (WAL, synchronous=FULL, temp_store=MEMORY, 64 MB cache) and group commit (a savepoint per message, `batch`
 messages per transaction). No HTTP, no Swift: what the schema costs by itself.
 
-Usage: ingest_floor.py DB MESSAGES BATCH MODE IDS
+Usage: ingest_floor.py DB MESSAGES BATCH MODE IDS [noop]
   MODE  inline (reply in the webhook's transaction) | job (reply job queued, claimed, run in the next transaction)
   IDS   v4 (random UUID v4, api.md §1.7) | ordered (48-bit millisecond time first; a UUID v7 layout, for comparison)
+  noop  the same loop with every statement replaced by nothing: Python's own share, to subtract from the other runs
 """
 import json, os, resource, sqlite3, sys, time, uuid
 
@@ -18,6 +19,19 @@ for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "temp_
 org = c.execute("SELECT id FROM organizations LIMIT 1").fetchone()[0]
 acct, acct_phone = c.execute("SELECT id, phone_number FROM whatsapp_accounts LIMIT 1").fetchone()
 bot = c.execute("SELECT id FROM bots LIMIT 1").fetchone()[0]
+noop = len(sys.argv) > 6 and sys.argv[6] == "noop"
+
+class NoRows:
+    def fetchall(self):
+        return []
+
+class NoConnection:
+    """Stands in for the connection in a `noop` run: the loop's Python work without SQLite's."""
+    def execute(self, sql, args=()):
+        return NoRows()
+
+if noop:
+    c = NoConnection()
 
 def uuid_v4():
     return str(uuid.uuid4())
@@ -119,5 +133,5 @@ if pending:
     c.execute("COMMIT")
 r1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.time()
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-print("FLOOR mode=%s ids=%s messages=%d batch=%d messages_per_s=%.0f cpu_ms_per_message=%.3f (user %.3f, system %.3f)" % (
-    mode, ids, n, batch, n / (w1 - w0), cpu / n * 1000, (r1.ru_utime - r0.ru_utime) / n * 1000, (r1.ru_stime - r0.ru_stime) / n * 1000))
+print("FLOOR mode=%s%s ids=%s messages=%d batch=%d messages_per_s=%.0f cpu_ms_per_message=%.3f (user %.3f, system %.3f)" % (
+    mode, " (python only)" if noop else "", ids, n, batch, n / (w1 - w0), cpu / n * 1000, (r1.ru_utime - r0.ru_utime) / n * 1000, (r1.ru_stime - r0.ru_stime) / n * 1000))
