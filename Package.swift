@@ -46,10 +46,8 @@ let package = Package(
             .embedInCode("Resources/marketplace.json"),
         ]),
         // SQLite through GRDB: pool, pragmas, migrations, repositories.
-        // sqlite3_config (variadic C) for process-wide SQLite settings made before the first connection opens.
-        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "BotFlowStorage", dependencies: [
-            "BotFlowCore", "BotFlowSchema", "CSQLiteTuning",
+            "BotFlowCore", "BotFlowSchema",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The in-process response cache: tiered byte-bounded LRU, key table, invalidation sets, statistics.

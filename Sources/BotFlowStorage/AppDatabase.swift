@@ -1,6 +1,5 @@
 import BotFlowCore
 import BotFlowSchema
-import CSQLiteTuning
 import Foundation
 import GRDB
 import Logging
@@ -43,11 +42,7 @@ public final class AppDatabase: Sendable {
         try migrate(logger: logger)
     }
 
-    /// Process-wide SQLite settings, applied once before the first connection opens (later calls change nothing).
-    private static let sqliteTuned: Void = { _ = botflow_sqlite_disable_memstatus() }()
-
     private static func openPool(path: String, queryStats: QueryStats) throws -> DatabasePool {
-        Self.sqliteTuned
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.foreignKeysEnabled = true

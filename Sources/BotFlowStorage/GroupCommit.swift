@@ -80,7 +80,6 @@ actor GroupCommit {
                     }
                 }
                 afterCommit()
-                afterCommit()
                 tail?.completed(tailValue.withLock { $0 }, true)
                 for (item, result) in zip(batch, results) { item.continuation.resume(with: result) }
             } catch {

@@ -15,52 +15,61 @@ final class WALCheckpointer: Sendable {
 
     private let path: String
     private let logger: Logger
-    private let queue = Mutex<DatabaseQueue?>(nil)
+    /// The connection (opened at the first nudge) and whether `close()` ran; one lock, so a nudge racing a close can
+    /// never open a connection after it (a restore swaps the file right after closing).
+    private let state = Mutex<(queue: DatabaseQueue?, closed: Bool)>((nil, false))
     private let scheduled = Atomic<Bool>(false)
-    private let closed = Atomic<Bool>(false)
+    private let openFailureLogged = Atomic<Bool>(false)
 
     init(path: String, logger: Logger) { self.path = path; self.logger = logger }
 
     /// Asks for a passive checkpoint after a commit; coalesced while one is pending or running.
     func nudge() {
-        guard !closed.load(ordering: .acquiring), !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
         guard let queue = connection() else { scheduled.store(false, ordering: .releasing); return }
         queue.asyncWriteWithoutTransaction { [self] db in
             scheduled.store(false, ordering: .releasing)
-            guard !closed.load(ordering: .acquiring) else { return }
+            guard !state.withLock({ $0.closed }) else { return }
             // Busy (the writer's own checkpoint is running) or a reader pinning old frames: the next nudge goes on.
             _ = try? db.checkpoint(.passive)
         }
     }
 
-    /// Closes the checkpointing connection (before the pool closes, e.g. for a restore's file swap).
+    /// Closes the checkpointing connection (before the pool closes, e.g. for a restore's file swap). Later nudges do
+    /// nothing.
     func close() {
-        closed.store(true, ordering: .releasing)
-        let queue = self.queue.withLock { queue in defer { queue = nil }; return queue }
+        let queue = state.withLock { state in
+            defer { state = (nil, true) }
+            return state.queue
+        }
         guard let queue else { return }
         do {
             // Runs after any checkpoint still queued on it.
-            try queue.inDatabase { _ in }
+            queue.inDatabase { _ in }
             try queue.close()
         } catch {
             logger.warning("closing the WAL checkpointer failed", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Opened at the first nudge (a database that is never written needs no second connection).
+    /// The checkpointing connection, opened at the first nudge (a database that is never written needs no second
+    /// connection); nil once closed. An open that fails is tried again at a later nudge (logged once).
     private func connection() -> DatabaseQueue? {
-        queue.withLock { queue in
-            if let queue { return queue }
+        state.withLock { state in
+            guard !state.closed else { return nil }
+            if let queue = state.queue { return queue }
             do {
                 var config = Configuration()
                 config.label = "botflow.wal-checkpointer"
-                config.busyMode = .immediateError
-                queue = try DatabaseQueue(path: path, configuration: config)
+                config.busyMode = .timeout(0.1)
+                state.queue = try DatabaseQueue(path: path, configuration: config)
             } catch {
-                logger.warning("opening the WAL checkpointer failed; the writer checkpoints alone", metadata: ["error": "\(error)"])
-                closed.store(true, ordering: .releasing)
+                if !openFailureLogged.exchange(true, ordering: .relaxed) {
+                    logger.warning("opening the WAL checkpointer failed; the writer checkpoints alone until it opens",
+                                   metadata: ["error": "\(error)"])
+                }
             }
-            return queue
+            return state.queue
         }
     }
 }

@@ -6,7 +6,8 @@ import GRDB
 /// organization and id. Replies composed inside the webhook's write transaction (`InlineReplier`) read a bot here
 /// instead of three queries and a JSON parse per message. An entry is served only while no commit has changed
 /// `bots`, `bot_workflows` or `workflow_globals` since it was read (`AppDatabase.botTables`) and the transaction
-/// asking has not changed them itself.
+/// asking has not changed them itself. (GRDB reports a change inside a savepoint only once the savepoint is released,
+/// so a caller must not ask about a bot its own open savepoint changed; the webhook path never writes bots.)
 final class BotDirectory: Sendable {
     private struct Entry: Sendable {
         let bot: ReplyLoadShared.PerBot?

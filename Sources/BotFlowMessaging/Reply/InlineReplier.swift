@@ -29,8 +29,25 @@ final class InlineReplier: Sendable {
 
     /// Called inside the transaction right after the inbound message `messageId` was inserted. Returns the ids of
     /// the bot messages written (empty when the gate stopped the reply), or nil — with nothing written — when the
-    /// `reply` job has to be enqueued instead.
+    /// `reply` job has to be enqueued instead. Any error rolls back what the attempt wrote (its own savepoint) and
+    /// sends the reply to the queue, so the inbound message is stored and acknowledged all the same; only an error
+    /// that ended the whole transaction (disk full, I/O) is thrown, and then the webhook fails as any storage error.
     func reply(_ db: Database, messageId: String, account: WhatsAppAccountRecord, newConversation: Bool, job: JobSpec) throws -> [String]? {
+        do {
+            var ids: [String]?
+            try db.inSavepoint {
+                ids = try attempt(db, messageId: messageId, account: account, newConversation: newConversation, job: job)
+                return ids == nil ? .rollback : .commit
+            }
+            return ids
+        } catch {
+            guard db.isInsideTransaction else { throw error }
+            logger.warning("inline reply failed; queued as a reply job", metadata: ["message_id": "\(messageId)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func attempt(_ db: Database, messageId: String, account: WhatsAppAccountRecord, newConversation: Bool, job: JobSpec) throws -> [String]? {
         // Replies of one conversation run in order: behind an unfinished reply or workflow resume, take the queue.
         if !newConversation, let serialKey = job.serialKey, try JobQueue.hasUnfinished(db, serialKey: serialKey) { return nil }
         let started = monotonicSeconds()
@@ -46,19 +63,9 @@ final class InlineReplier: Sendable {
         }
         let processingMs = Int((monotonicSeconds() - started) * 1000)
         let now = clock.now()
-        var ids: [String] = []
-        do {
-            // Its own savepoint: a reply that fails to commit leaves the inbound message stored and takes the queue.
-            try db.inSavepoint {
-                ids = try ReplyFinisher.commit(db, input: input, plan: plan, processingMs: processingMs, costPer1K: settings.costPer1KTokensUSD,
-                                               inlineSandbox: inlineSandbox, now: now)
-                try JobQueue.recordSucceeded(db, job, now: now)
-                return .commit
-            }
-        } catch {
-            logger.warning("inline reply failed; queued as a reply job", metadata: ["message_id": "\(messageId)", "error": "\(error)"])
-            return nil
-        }
+        let ids = try ReplyFinisher.commit(db, input: input, plan: plan, processingMs: processingMs, costPer1K: settings.costPer1KTokensUSD,
+                                           inlineSandbox: inlineSandbox, now: now)
+        try JobQueue.recordSucceeded(db, job, now: now)
         return ids
     }
 }
