@@ -145,4 +145,30 @@ import Testing
         #expect(silent.replyMessageIds.isEmpty)
         #expect(try await s.f.int("SELECT count(*) FROM messages WHERE in_reply_to = ?", [silent.messageId]) == 0)
     }
+
+    /// A knowledge stage whose in-transaction check fails (as a storage error would).
+    struct FailingKnowledge: KnowledgeSearching {
+        struct Failure: Error {}
+        func hasKnowledge(botId: String) async throws -> Bool { false }
+        func search(botId: String, query: String, limit: Int, threshold: Double) async throws -> [KnowledgeHit] { [] }
+        func hasKnowledge(_ db: Database, botId: String) throws -> Bool { throw Failure() }
+    }
+
+    @Test func anInlineReplyThatFailsLeavesTheMessageStoredAndTakesTheQueue() async throws {
+        let s = try await taxiSetup()
+        // The same database and settings, with a knowledge stage that fails inside the webhook's transaction.
+        let messaging = MessagingRuntime(database: s.f.app.database, clock: s.f.clock, settings: s.f.app.settings,
+                                         credentials: s.f.app.deps.domain.credentials, logger: s.f.app.deps.logger, knowledge: FailingKnowledge())
+        let message = InboundMessage(provider: "sandbox", accountKey: .accountId(s.account), providerMessageId: "failing-1",
+                                     customerPhone: "+27831110007", customerName: nil, text: "xyzzy plugh")
+        guard case .stored(let stored) = try await messaging.ingestor.ingest(message, sandboxOf: s.owner.organizationId) else {
+            throw TestSetupError("message not stored")
+        }
+        // No intent matched, so the knowledge check ran and failed: nothing of the reply was kept, the job is queued.
+        #expect(stored.replyMessageIds.isEmpty)
+        #expect(try await s.f.int("SELECT count(*) FROM messages WHERE id = ?", [stored.messageId]) == 1)
+        #expect(try await s.f.int("SELECT count(*) FROM messages WHERE in_reply_to = ?", [stored.messageId]) == 0)
+        #expect(try await s.f.row("SELECT state FROM jobs WHERE dedupe_key = ?", ["reply:\(stored.messageId)"])["state"] as String == "queued")
+        #expect(try await s.f.int("SELECT count(*) FROM conversation_context WHERE conversation_id = ?", [stored.conversationId]) == 0)
+    }
 }
