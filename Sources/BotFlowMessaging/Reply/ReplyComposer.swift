@@ -38,12 +38,8 @@ struct ReplyComposer: Sendable {
     }
 
     func compose(_ input: ReplyInput, nowMilliseconds: Int64) async -> ReplyPlan {
-        var plan: ReplyPlan
-        let text: String, welcomed: Bool
-        switch Self.opening(input) {
-        case .finished(let done): return done
-        case .next(let p, let t, let w): plan = p; text = t; welcomed = w
-        }
+        var (plan, text, welcomed, finished) = Self.opening(input)
+        if finished { return plan }
         let config = input.bot.config
 
         // Stages 1–2 — workflow.
@@ -102,12 +98,8 @@ struct ReplyComposer: Sendable {
     /// open execution, or a trigger of the active workflow that matches), search the knowledge base
     /// (`hasKnowledge`), or ask the LLM. The webhook's transaction composes such replies itself (`InlineReplier`).
     func composeWithoutIO(_ input: ReplyInput, hasKnowledge: (BotRecord) throws -> Bool) rethrows -> ReplyPlan? {
-        var plan: ReplyPlan
-        let text: String, welcomed: Bool
-        switch Self.opening(input) {
-        case .finished(let done): return done
-        case .next(let p, let t, let w): plan = p; text = t; welcomed = w
-        }
+        var (plan, text, welcomed, finished) = Self.opening(input)
+        if finished { return plan }
         let config = input.bot.config
         if input.openExecution != nil { return nil }
         if let workflow = input.activeWorkflow, CompiledBlueprint(workflow.blueprint).matchingTrigger(text: text) != nil { return nil }
@@ -118,21 +110,16 @@ struct ReplyComposer: Sendable {
         return plan
     }
 
-    /// Where both paths start: the plan so far and the trimmed text, or the finished plan (empty text stops the reply;
-    /// a handoff keyword completes it after the welcome).
-    private enum Opening {
-        case finished(ReplyPlan)
-        case next(ReplyPlan, text: String, welcomed: Bool)
-    }
-
-    private static func opening(_ input: ReplyInput) -> Opening {
+    /// Where both paths start: the plan so far, the trimmed text, whether a welcome was added, and whether the reply
+    /// is already finished (empty text stops it; a handoff keyword completes it after the welcome).
+    private static func opening(_ input: ReplyInput) -> (plan: ReplyPlan, text: String, welcomed: Bool, finished: Bool) {
         var plan = ReplyPlan()
         plan.conversationVariables = input.context["variables"].objectValue ?? [:]
         let text = (input.inbound.content ?? "").trimmingWhitespace()
-        guard !text.isEmpty else { return .finished(plan) }
+        guard !text.isEmpty else { return (plan, text, false, true) }
         let welcomed = welcome(input, into: &plan)
-        if explicitHandoff(text: text, config: input.bot.config, into: &plan) { return .finished(plan) }
-        return .next(plan, text: text, welcomed: welcomed)
+        let finished = explicitHandoff(text: text, config: input.bot.config, into: &plan)
+        return (plan, text, welcomed, finished)
     }
 
     /// Welcome: the first message of a conversation gets the bot's welcome message first. True when one was added.
