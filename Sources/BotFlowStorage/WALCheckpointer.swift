@@ -1,3 +1,4 @@
+import Glibc
 import GRDB
 import Logging
 import Synchronization
@@ -12,6 +13,9 @@ import Synchronization
 final class WALCheckpointer: Sendable {
     /// The writer's automatic checkpoint threshold (SQLite's default is 1 000 pages).
     static let walAutoCheckpointPages = 4_000
+    /// The checkpointing connection opens once the WAL file has reached this size: a quiet database (and each of the
+    /// test suite's hundreds) never needs the second connection and its three file descriptors.
+    static let openAtWALBytes = 4 << 20
 
     private let path: String
     private let logger: Logger
@@ -52,12 +56,15 @@ final class WALCheckpointer: Sendable {
         }
     }
 
-    /// The checkpointing connection, opened at the first nudge (a database that is never written needs no second
-    /// connection); nil once closed. An open that fails is tried again at a later nudge (logged once).
+    /// The checkpointing connection, opened at the first nudge after the WAL reached `openAtWALBytes` (until then the
+    /// writer's own automatic checkpoint has nothing to take long over); nil once closed. An open that fails is tried
+    /// again at a later nudge (logged once).
     private func connection() -> DatabaseQueue? {
         state.withLock { state in
             guard !state.closed else { return nil }
             if let queue = state.queue { return queue }
+            var info = stat()
+            guard stat(path + "-wal", &info) == 0, Int(info.st_size) >= Self.openAtWALBytes else { return nil }
             do {
                 var config = Configuration()
                 config.label = "botflow.wal-checkpointer"
