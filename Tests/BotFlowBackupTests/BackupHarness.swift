@@ -64,15 +64,13 @@ final class BackupHarness: @unchecked Sendable {
 /// Runs a shell pipeline; returns its exit status and standard error.
 @discardableResult
 func shell(_ command: String) throws -> (status: Int32, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-o", "pipefail", "-c", command]
     let errors = Pipe()
-    process.standardError = errors
-    try process.run()
+    let child = try ChildProcess(executable: "/bin/bash", arguments: ["-o", "pipefail", "-c", command],
+                                 environment: ProcessInfo.processInfo.environment, stderr: errors.fileHandleForWriting.fileDescriptor)
+    try errors.fileHandleForWriting.close()
     let data = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    child.wait()
+    return (child.terminationStatus ?? -1, String(decoding: data, as: UTF8.self))
 }
 
 func readBytes(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path) ?? Data()) }

@@ -1,3 +1,4 @@
+import BotFlowTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -92,22 +93,21 @@ import Testing
     func run(_ executable: String, _ arguments: [String], environment: [String: String], input: String? = nil) throws
         -> (status: Int32, stdout: String, stderr: String)
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
-        process.environment = env
         let out = Pipe(), err = Pipe(), stdin = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin
-        try process.run()
+        let child = try ChildProcess(executable: executable, arguments: arguments, environment: env,
+                                     stdin: stdin.fileHandleForReading.fileDescriptor, stdout: out.fileHandleForWriting.fileDescriptor,
+                                     stderr: err.fileHandleForWriting.fileDescriptor)
+        // The child holds its own copies; closing ours lets the reads below end when it exits.
+        try stdin.fileHandleForReading.close()
+        try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try stdin.fileHandleForWriting.close()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        child.wait()
+        return (child.terminationStatus ?? -1, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -38,7 +38,9 @@ import Testing
     @Test func refusesBadConfigurationWithMessageAndNonZeroExit() async throws {
         let server = ServerProcess(environment: ["JWT_SECRET": "too-short"])
         await #expect(throws: ServerError.self) { try await server.start(timeout: 15) }
-        server.process.waitUntilExit()
-        #expect(server.process.terminationStatus != 0)
+        let child = try #require(server.child)
+        child.wait()
+        #expect(child.terminationStatus != 0)
+        #expect(child.terminationStatus != nil)
     }
 }

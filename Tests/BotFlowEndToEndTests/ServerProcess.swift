@@ -1,3 +1,4 @@
+import BotFlowTestSupport
 import Foundation
 import Synchronization
 #if canImport(FoundationNetworking)
@@ -20,7 +21,10 @@ import FoundationNetworking
 /// to the new process, so a killed first process going away never deletes the directory its successor uses.
 /// The process's output (stdout + stderr) is kept in `log` for diagnostics.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
+    /// The running server once `start` launched it.
+    private let childProcess = Mutex<ChildProcess?>(nil)
+    var child: ChildProcess? { childProcess.withLock { $0 } }
+    private let environment: [String: String]
     let dataDirectory: String
     /// The variables given to `init`, on top of the test process's own environment.
     let environmentOverrides: [String: String]
@@ -54,13 +58,9 @@ final class ServerProcess: @unchecked Sendable {
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("botflow-e2e-\(UUID())").path
         ownership = Mutex(dataDirectory == nil)
         environmentOverrides = environment
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--data-dir", self.dataDirectory, "--host", "127.0.0.1", "--port", "0"]
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.standardOutput = output
-        process.standardError = output
+        self.environment = env
         let configuration = URLSessionConfiguration.ephemeral
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -88,18 +88,20 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    /// Foundation's `Process.run()` crashed (a bad memcpy inside it) when two tests launched servers at the same time
-    /// on Linux; launches go one at a time.
-    private static let launches = Mutex(())
-
     private func startBlocking(timeout: Double) throws -> Double {
         let started = Date()
-        try Self.launches.withLock { _ in try process.run() }
+        let writeEnd = output.fileHandleForWriting
+        let child = try ChildProcess(executable: Self.binary,
+                                     arguments: ["serve", "--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", "0"],
+                                     environment: environment, stdout: writeEnd.fileDescriptor, stderr: writeEnd.fileDescriptor)
+        childProcess.withLock { $0 = child }
+        // The child has its own copy: the pipe reports end-of-file when the server exits.
+        try writeEnd.close()
         let handle = output.fileHandleForReading
         var text = ""
         while Date().timeIntervalSince(started) < timeout {
             let chunk = handle.availableData
-            if chunk.isEmpty { if !process.isRunning { break }; continue }
+            if chunk.isEmpty { if !child.isRunning { break }; continue }
             text += String(decoding: chunk, as: UTF8.self)
             logSink.text.withLock { $0 = text }
             if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
@@ -132,10 +134,11 @@ final class ServerProcess: @unchecked Sendable {
     /// Sends a signal and waits for the exit status (nil when the process is still running after `timeout`).
     @discardableResult
     func stop(signal: Int32 = SIGTERM, timeout: Double = 20) -> Int32? {
-        if process.isRunning { signalProcess(process.processIdentifier, signal) }
+        guard let child else { return nil }
+        if child.isRunning { child.signal(signal) }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        while child.isRunning && Date() < deadline { usleep(20_000) }
+        return child.terminationStatus
     }
 
     /// `kill -9`: the process dies at once, without flushing or checkpointing anything.
@@ -162,10 +165,8 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning {
-            signalProcess(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        // ChildProcess's own deinit kills and reaps a server still running.
+        childProcess.withLock { $0 = nil }
         session.invalidateAndCancel()
         if ownsDataDirectory { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
@@ -184,11 +185,6 @@ struct HTTPResult: @unchecked Sendable {
     var status: Int { response.statusCode }
     var text: String { String(decoding: body, as: UTF8.self) }
     func header(_ name: String) -> String? { response.value(forHTTPHeaderField: name) }
-}
-
-/// `kill(2)` under a name that the `ServerProcess.kill()` method does not shadow.
-private func signalProcess(_ pid: Int32, _ signal: Int32) {
-    _ = kill(pid, signal)
 }
 
 struct ServerError: Error, CustomStringConvertible {
