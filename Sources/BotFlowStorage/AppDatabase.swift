@@ -131,8 +131,12 @@ public final class AppDatabase: Sendable {
         try await pool.read(value)
     }
 
-    /// Checkpoints the WAL into the main file (at shutdown).
+    /// Checkpoints the WAL into the main file and truncates it (at shutdown, and before a restore swaps the file). The
+    /// background checkpointer is closed first and stays closed (a restore reopens a new one): SQLite refuses a second
+    /// checkpoint while one runs, with SQLITE_BUSY and without waiting.
     public func checkpoint() throws {
+        let (pool, checkpointer) = connection.withLock { ($0.pool, $0.checkpointer) }
+        checkpointer.close()
         try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 

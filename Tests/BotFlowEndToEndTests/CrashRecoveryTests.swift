@@ -101,7 +101,8 @@ struct CrashRecoveryTests {
             "X-Hub-Signature-256": "sha256=" + WebhookSignatures.hmacSHA256Hex(secret: Self.metaAppSecret, body: Array(heldWebhook)),
         ])
         #expect(heldResponse.status == 200, "\(heldResponse.text)")
-        try await waitUntil("the held Meta send to reach the fake Graph API") { provider.requests.count == 1 }
+        // 30 s: the whole suite runs in parallel with this server on two cores; 10 s was once not enough in CI.
+        try await waitUntil("the held Meta send to reach the fake Graph API", timeout: 30) { provider.requests.count == 1 }
 
         // The burst: `inFlight` requests at a time; the server is killed once `killAfterAcknowledged` were answered.
         let state = BurstState()

@@ -39,7 +39,16 @@ import Testing
         #expect(after >= before + 5_000_000, "main file \(before) → \(after) bytes: the pages were not checkpointed")
         #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM wal_test") } == 1_536)
 
-        // Shutdown (and a restore's file swap) truncates the WAL with the checkpointer still open, then closes both.
+        // Shutdown (and a restore's file swap) truncates the WAL right after a burst of writes, while the checkpointer
+        // is most likely still copying them: SQLite refuses a second concurrent checkpoint without waiting, so
+        // `checkpoint()` must stop the background one first.
+        for batch in 192..<384 {
+            try await database.write { db in
+                for i in 0..<8 {
+                    try db.execute(sql: "INSERT INTO wal_test (id, body) VALUES (?, zeroblob(4000))", arguments: [batch * 8 + i])
+                }
+            }
+        }
         try database.checkpoint()
         #expect(fileSize(path + "-wal") == 0)
         try database.close()
