@@ -18,12 +18,9 @@ public final class MessagingRuntime: Sendable {
     ///   - adapters: the channel adapters (default: the real providers at the configured base URLs).
     ///   - knowledge: the knowledge stage's search (default: none until the Knowledge issue lands).
     ///   - extraHandlers: handlers of job types owned by other modules (backups), run by the same workers.
-    ///   - inlineReplies: replies that need no I/O are composed by the webhook's transaction (`InlineReplier`); false
-    ///     sends every reply through the queued job (tests of the job path).
     public init(database: AppDatabase, clock: any AppClock, settings: Settings, credentials: CredentialCipher, logger: Logger,
                 adapters: ChannelAdapters? = nil, knowledge: any KnowledgeSearching = NoKnowledge(), httpClient: HTTPClient = .shared,
-                extraHandlers: [JobType: any JobHandler] = [:], inlineReplies: Bool = true,
-                onDeadJob: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
+                extraHandlers: [JobType: any JobHandler] = [:], onDeadJob: @escaping @Sendable (ClaimedJob, String) -> Void = { _, _ in }) {
         let observers = EventObservers()
         self.observers = observers
         let notify: @Sendable (PipelineEvent) -> Void = { event in observers.publish(event) }
@@ -44,12 +41,11 @@ public final class MessagingRuntime: Sendable {
         let jobs = JobRunner(database: database, clock: clock, options: options, logger: logger,
                              handlers: handlers.merging(extraHandlers) { own, _ in own }, onDead: onDeadJob)
         self.jobs = jobs
-        let inlineReplier = inlineReplies
-            ? InlineReplier(composer: ReplyComposer(database: database, settings: settings, knowledge: knowledge, llm: llm, workflows: workflows,
-                                                    logger: logger),
-                            knowledge: knowledge, directory: BotDirectory(version: database.botTables), clock: clock, settings: settings,
-                            inlineSandbox: inlineSandbox, logger: logger)
-            : nil
+        // Replies that need no I/O are composed by the webhook's own transaction; the rest by the reply job.
+        let inlineReplier = InlineReplier(
+            composer: ReplyComposer(database: database, settings: settings, knowledge: knowledge, llm: llm, workflows: workflows, logger: logger),
+            knowledge: knowledge, directory: BotDirectory(version: database.botTables), clock: clock, settings: settings,
+            inlineSandbox: inlineSandbox, logger: logger)
         ingestor = InboundIngestor(database: database, clock: clock, logger: logger, inlineReplier: inlineReplier) { s in
             jobs.wake()
             notify(.messagesStored(organizationId: s.organizationId, conversationId: s.conversationId, messageIds: [s.messageId] + s.replyMessageIds))

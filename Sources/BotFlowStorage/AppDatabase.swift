@@ -68,7 +68,8 @@ public final class AppDatabase: Sendable {
             // SQLite's default 2 MB cache they were re-read from the WAL with read(2) again and again. 64 MB keeps them
             // (a ceiling, not an allocation; readers keep the default and use mmap for the main file).
             try db.execute(sql: "PRAGMA cache_size = -65536")
-            // A backstop only: a background connection checkpoints after every group commit (`WALCheckpointer`).
+            // A backstop only: once the WAL has reached 4 MB a background connection checkpoints after every group
+            // commit (`WALCheckpointer`).
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.walAutoCheckpointPages)")
         }
         return pool

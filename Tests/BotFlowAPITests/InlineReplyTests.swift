@@ -29,10 +29,14 @@ import Testing
         return Setup(f: f, owner: owner, account: account, bot: bot)
     }
 
-    private func ingest(_ s: Setup, from customer: String, text: String, id: String) async throws -> InboundIngestor.Stored {
+    /// Stores a sandbox message through `messaging` (default: the appliance's own pipeline).
+    private func ingest(_ s: Setup, from customer: String, text: String, id: String, messaging: MessagingRuntime? = nil) async throws
+        -> InboundIngestor.Stored
+    {
         let message = InboundMessage(provider: "sandbox", accountKey: .accountId(s.account), providerMessageId: id,
                                      customerPhone: customer, customerName: nil, text: text)
-        guard case .stored(let stored) = try await s.f.app.deps.messaging.ingestor.ingest(message, sandboxOf: s.owner.organizationId) else {
+        let ingestor = (messaging ?? s.f.app.deps.messaging).ingestor
+        guard case .stored(let stored) = try await ingestor.ingest(message, sandboxOf: s.owner.organizationId) else {
             throw TestSetupError("message not stored")
         }
         return stored
@@ -159,11 +163,7 @@ import Testing
         // The same database and settings, with a knowledge stage that fails inside the webhook's transaction.
         let messaging = MessagingRuntime(database: s.f.app.database, clock: s.f.clock, settings: s.f.app.settings,
                                          credentials: s.f.app.deps.domain.credentials, logger: s.f.app.deps.logger, knowledge: FailingKnowledge())
-        let message = InboundMessage(provider: "sandbox", accountKey: .accountId(s.account), providerMessageId: "failing-1",
-                                     customerPhone: "+27831110007", customerName: nil, text: "xyzzy plugh")
-        guard case .stored(let stored) = try await messaging.ingestor.ingest(message, sandboxOf: s.owner.organizationId) else {
-            throw TestSetupError("message not stored")
-        }
+        let stored = try await ingest(s, from: "+27831110007", text: "xyzzy plugh", id: "failing-1", messaging: messaging)
         // No intent matched, so the knowledge check ran and failed: nothing of the reply was kept, the job is queued.
         #expect(stored.replyMessageIds.isEmpty)
         #expect(try await s.f.int("SELECT count(*) FROM messages WHERE id = ?", [stored.messageId]) == 1)

@@ -28,11 +28,11 @@ public struct InboundIngestor: Sendable {
     let clock: any AppClock
     let logger: Logger
     let afterCommit: @Sendable (Stored) -> Void
-    /// Composes replies that need no I/O inside the storing transaction; nil: every reply is a queued job.
-    let inlineReplier: InlineReplier?
+    /// Composes replies that need no I/O inside the storing transaction (the others are queued jobs).
+    let inlineReplier: InlineReplier
 
     /// `afterCommit` runs for each newly stored (non-duplicate) message: wake workers, invalidate caches, publish events.
-    init(database: AppDatabase, clock: any AppClock, logger: Logger, inlineReplier: InlineReplier? = nil,
+    init(database: AppDatabase, clock: any AppClock, logger: Logger, inlineReplier: InlineReplier,
          afterCommit: @escaping @Sendable (Stored) -> Void) {
         self.database = database; self.clock = clock; self.logger = logger; self.inlineReplier = inlineReplier
         self.afterCommit = afterCommit
@@ -53,7 +53,7 @@ public struct InboundIngestor: Sendable {
 
 /// The per-message steps of behaviour §6.3 inside the batch transaction.
 enum InboundWriter {
-    static func store(_ db: Database, _ m: InboundMessage, sandboxOf organizationId: String? = nil, inlineReplier: InlineReplier? = nil,
+    static func store(_ db: Database, _ m: InboundMessage, sandboxOf organizationId: String? = nil, inlineReplier: InlineReplier,
                       now: String) throws -> InboundIngestor.Outcome {
         guard let account = try resolveAccount(db, m.accountKey) else { return .unknownAccount }
         if let organizationId {
@@ -111,7 +111,7 @@ enum InboundWriter {
         if conversation.botId != nil {
             let job = JobSpec(type: .reply, payload: ["message_id": .string(row.id)], serialKey: "reply:\(conversation.id)",
                               dedupeKey: "reply:\(row.id)", organizationId: conversation.organizationId)
-            if let inlineReplier, let ids = try inlineReplier.reply(db, messageId: row.id, account: account, newConversation: firstInConversation, job: job) {
+            if let ids = try inlineReplier.reply(db, messageId: row.id, account: account, newConversation: firstInConversation, job: job) {
                 replies = ids
             } else {
                 try JobQueue.enqueue(db, job, now: now)
