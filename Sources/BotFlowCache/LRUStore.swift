@@ -1,3 +1,4 @@
+import NIOCore
 /// The byte-bounded LRU map under the cache's lock (behaviour §3.1). Nodes live in an array linked by indices, so
 /// a hit is a dictionary lookup and two index swaps, with no allocation and no reference counting per entry.
 struct LRUStore {
@@ -104,7 +105,7 @@ struct LRUStore {
         }
         account(nodes[i].value.tier, nodes[i].size, -1)
         nodes[i].key = ""
-        nodes[i].value = CachedValue(bytes: [], tier: .HOT, owner: nil)
+        nodes[i].value = CachedValue(body: ByteBuffer(), tier: .HOT, owner: nil)
         free.append(i)
     }
 

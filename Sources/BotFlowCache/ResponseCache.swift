@@ -12,9 +12,6 @@ public struct CachedValue: Sendable {
     public let owner: String?
 
     public init(body: ByteBuffer, tier: CacheTier, owner: String?) { self.body = body; self.tier = tier; self.owner = owner }
-    public init(bytes: [UInt8], tier: CacheTier, owner: String?) { self.init(body: ByteBuffer(bytes: bytes), tier: tier, owner: owner) }
-
-    public var bytes: [UInt8] { Array(body.readableBytesView) }
 }
 
 /// What to delete after a write (behaviour §3.4): one key, or every key under a `…:` prefix.

@@ -8,7 +8,9 @@ import BotFlowStorage
 /// - no commit has changed `users`, `organization_members` or `organizations` since it was read
 ///   (`AppDatabase.identityTables`), and
 /// - it is younger than `ttlMilliseconds`, a backstop for changes made outside this process.
-/// Invalid tokens are never cached, so forged tokens cannot fill it.
+/// Invalid tokens are never cached, so forged tokens cannot fill it. The stamp is coarse on purpose: any change to those
+/// tables (a login's `last_login_at` included) retires every entry — a lower hit rate right after a login, never a
+/// stale identity.
 public final class IdentityCache: Sendable {
     struct Entry: Sendable {
         let identity: Identity

@@ -73,8 +73,9 @@ public enum Base64URL {
     }
 }
 
-/// SHA-256 of a bearer token, the key under which its verified identity may be cached: a lookup compares digests,
-/// never the token's bytes, so a guessed token learns nothing from how fast it misses.
+/// SHA-256 of a bearer token, the key under which its verified identity may be cached. The lookup is an ordinary
+/// dictionary compare (not constant-time), but of digests, never of the token's bytes: how fast a guessed token
+/// misses tells nothing about a real token's bytes.
 public struct TokenFingerprint: Hashable, Sendable {
     let words: (UInt64, UInt64, UInt64, UInt64)
 

@@ -15,8 +15,7 @@ struct CachedResponses: Sendable {
 
     func respond(_ key: String, tier: CacheTier, owner: String? = nil, _ compute: @escaping @Sendable () async throws -> JSON) async throws -> Response {
         let (body, hit) = try await cache.fetchBody(key, tier: tier, owner: owner) { JSONWriter.bytes(try await compute()) }
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .xCache: hit ? "HIT" : "MISS"],
-                        body: .init(byteBuffer: body))
+        return Response.bytes(body, headers: [.xCache: hit ? "HIT" : "MISS"])
     }
 
     /// A cached endpoint's response that must not come from the cache (e.g. an admin reading unpublished templates).

@@ -12,9 +12,15 @@ extension Response {
     /// Pre-encoded JSON bytes (cached bodies are served through this without re-encoding).
     public static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:],
                              contentType: String = "application/json; charset=utf-8") -> Response {
+        self.bytes(ByteBuffer(bytes: bytes), status: status, headers: extra, contentType: contentType)
+    }
+
+    /// The same for a buffer already held (a cached body is sent as stored, without a copy).
+    public static func bytes(_ body: ByteBuffer, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:],
+                             contentType: String = "application/json; charset=utf-8") -> Response {
         var headers = extra
         headers[.contentType] = contentType
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }
 
