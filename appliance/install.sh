@@ -56,7 +56,8 @@ if [ -n "$missing" ]; then
   fi
 fi
 # Optional: backups load libdeflate at run time when it is there (about 2× faster; zlib otherwise, same format).
-if [ "$LIVE" = 1 ] && command -v apt-get >/dev/null && ! ldconfig -p 2>/dev/null | grep -q 'libdeflate.so.0'; then
+if [ "$LIVE" = 1 ] && command -v apt-get >/dev/null \
+   && ! dpkg-query -W -f='${Status}' libdeflate0 2>/dev/null | grep -q "install ok installed"; then
   say "installing libdeflate0 (faster backups)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libdeflate0 \
     || say "warning: libdeflate0 not installed; backups use zlib (slower, same format)"

@@ -41,7 +41,9 @@ final class LibDeflate: @unchecked Sendable {
     /// The library whatever the environment says (tests compare both engines).
     static let loaded: LibDeflate? = {
         for name in ["libdeflate.so.0", "libdeflate.so"] {
-            if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) { return LibDeflate(handle: handle) }
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
+            if let library = LibDeflate(handle: handle) { return library }
+            dlclose(handle)  // a library without the functions: try the next name
         }
         return nil
     }()

@@ -13,7 +13,6 @@ final class ParallelGzip {
     /// Blocks compressed per round; a round is read, then deflated on all workers while the previous one is written.
     let batch: Int
     private let level: Int32
-    let engine: DeflateEngine
     private let deflaters: [any BlockDeflater]
     /// `[window][block 0][block 1]…`: block i's dictionary is the 32 KiB just before it, in the same buffer.
     private let input: UnsafeMutableRawBufferPointer
@@ -31,7 +30,6 @@ final class ParallelGzip {
         precondition(blockSize >= 1)
         self.level = level
         self.blockSize = blockSize
-        self.engine = engine
         // Several blocks per worker, so a round's slowest block leaves the other cores idle for a smaller share of it.
         batch = max(2, workers * 4)
         var deflaters: [any BlockDeflater] = []
